@@ -1,0 +1,191 @@
+// Keyword search (FTS5 + bm25) over observations, summaries and prompts, with filters, and
+// optional fusion with a vector ranking (reciprocal rank fusion).
+import type { Observation, PromptRow, SearchQuery, SearchResults, Summary } from '../../types.js';
+import type { Db } from './Database.js';
+import { buildMatchExpression } from './ftsQuery.js';
+import { toObservation, toPrompt, toSummary } from './rows.js';
+
+// bm25 column weights for observations_fts (title, subtitle, narrative, facts, concepts):
+// a title or fact hit says more about a record than a word somewhere in its narrative.
+const OBS_WEIGHTS = '8.0, 3.0, 1.0, 4.0, 2.0';
+const SUMMARY_WEIGHTS = '4.0, 1.0, 2.0, 2.0, 1.0, 1.0';
+const RRF_K = 60;
+
+/** Ranks observation ids by vector similarity; supplied when an embedder is configured. */
+export type VectorRanker = (query: string, projects: string[] | undefined, k: number) => Promise<number[]>;
+
+interface Where {
+  sql: string;
+  params: unknown[];
+}
+
+function projectsOf(q: SearchQuery): string[] | undefined {
+  if (!q.project) return undefined;
+  const list = Array.isArray(q.project) ? q.project : [q.project];
+  return list.length ? list : undefined;
+}
+
+function observationFilters(q: SearchQuery, alias: string): Where {
+  const parts: string[] = [];
+  const params: unknown[] = [];
+  const projects = projectsOf(q);
+  if (projects) {
+    parts.push(`${alias}.project IN (${projects.map(() => '?').join(',')})`);
+    params.push(...projects);
+  }
+  if (q.type?.length) {
+    parts.push(`${alias}.type IN (${q.type.map(() => '?').join(',')})`);
+    params.push(...q.type);
+  }
+  for (const c of q.concepts ?? []) {
+    parts.push(`instr(${alias}.concepts, ?) > 0`);
+    params.push(JSON.stringify(c));
+  }
+  if (q.files?.length) {
+    // A file filter matches on a path suffix or fragment, in either list.
+    const ors = q.files.map(() => `(instr(${alias}.files_read, ?) > 0 OR instr(${alias}.files_modified, ?) > 0)`);
+    parts.push(`(${ors.join(' OR ')})`);
+    for (const f of q.files) params.push(f, f);
+  }
+  if (q.dateStart != null) {
+    parts.push(`${alias}.created_at_epoch >= ?`);
+    params.push(q.dateStart);
+  }
+  if (q.dateEnd != null) {
+    parts.push(`${alias}.created_at_epoch <= ?`);
+    params.push(q.dateEnd);
+  }
+  return { sql: parts.length ? ' AND ' + parts.join(' AND ') : '', params };
+}
+
+function simpleFilters(q: SearchQuery, projectCol: string, timeCol: string): Where {
+  const parts: string[] = [];
+  const params: unknown[] = [];
+  const projects = projectsOf(q);
+  if (projects) {
+    parts.push(`${projectCol} IN (${projects.map(() => '?').join(',')})`);
+    params.push(...projects);
+  }
+  if (q.dateStart != null) {
+    parts.push(`${timeCol} >= ?`);
+    params.push(q.dateStart);
+  }
+  if (q.dateEnd != null) {
+    parts.push(`${timeCol} <= ?`);
+    params.push(q.dateEnd);
+  }
+  return { sql: parts.length ? ' AND ' + parts.join(' AND ') : '', params };
+}
+
+function orderClause(q: SearchQuery, timeCol: string, hasMatch: boolean): string {
+  if (q.orderBy === 'date_asc') return `${timeCol} ASC`;
+  if (q.orderBy === 'date_desc' || !hasMatch) return `${timeCol} DESC`;
+  return 'score ASC';
+}
+
+export class SearchIndex {
+  constructor(
+    readonly db: Db,
+    private vectorRanker: VectorRanker | null = null,
+  ) {}
+
+  setVectorRanker(ranker: VectorRanker | null): void {
+    this.vectorRanker = ranker;
+  }
+
+  get hybrid(): boolean {
+    return this.vectorRanker !== null;
+  }
+
+  async search(q: SearchQuery): Promise<SearchResults> {
+    const kinds = q.kinds ?? ['observations', 'sessions', 'prompts'];
+    const limit = Math.max(1, Math.min(q.limit ?? 20, 500));
+    const offset = Math.max(0, q.offset ?? 0);
+    const match = buildMatchExpression(q.query ?? '');
+    return {
+      observations: kinds.includes('observations') ? await this.searchObservations(q, match, limit, offset) : [],
+      sessions: kinds.includes('sessions') ? this.searchSummaries(q, match, limit, offset) : [],
+      prompts: kinds.includes('prompts') ? this.searchPrompts(q, match, limit, offset) : [],
+    };
+  }
+
+  private keywordObservations(q: SearchQuery, match: string | null, limit: number, offset: number): Observation[] {
+    const f = observationFilters(q, 'o');
+    if (match === null) {
+      const rows = this.db
+        .prepare(
+          `SELECT o.* FROM observations o WHERE 1=1${f.sql} ORDER BY ${orderClause(q, 'o.created_at_epoch', false)}, o.id DESC
+           LIMIT ? OFFSET ?`,
+        )
+        .all(...f.params, limit, offset) as Record<string, unknown>[];
+      return rows.map(toObservation);
+    }
+    const rows = this.db
+      .prepare(
+        `SELECT o.*, bm25(observations_fts, ${OBS_WEIGHTS}) AS score
+         FROM observations_fts JOIN observations o ON o.id = observations_fts.rowid
+         WHERE observations_fts MATCH ?${f.sql}
+         ORDER BY ${orderClause(q, 'o.created_at_epoch', true)}, o.id DESC LIMIT ? OFFSET ?`,
+      )
+      .all(match, ...f.params, limit, offset) as Record<string, unknown>[];
+    return rows.map(toObservation);
+  }
+
+  private async searchObservations(
+    q: SearchQuery,
+    match: string | null,
+    limit: number,
+    offset: number,
+  ): Promise<Observation[]> {
+    const relevance = !q.orderBy || q.orderBy === 'relevance';
+    if (!this.vectorRanker || match === null || !relevance) return this.keywordObservations(q, match, limit, offset);
+    // Hybrid: fuse the two rankings over a deeper candidate pool, then page.
+    const pool = Math.min(offset + limit, 500) * 2 + 20;
+    const keyword = this.keywordObservations(q, match, pool, 0).map((o) => o.id);
+    const vector = await this.vectorRanker(q.query, projectsOf(q), pool);
+    const fused = new Map<number, number>();
+    keyword.forEach((id, i) => fused.set(id, (fused.get(id) ?? 0) + 1 / (RRF_K + i + 1)));
+    vector.forEach((id, i) => fused.set(id, (fused.get(id) ?? 0) + 1 / (RRF_K + i + 1)));
+    const ranked = [...fused.entries()].sort((a, b) => b[1] - a[1]).map(([id]) => id);
+    // Vector candidates still have to pass the filters.
+    const f = observationFilters(q, 'o');
+    const candidates = ranked.slice(0, pool);
+    if (candidates.length === 0) return [];
+    const rows = this.db
+      .prepare(`SELECT o.* FROM observations o WHERE o.id IN (${candidates.map(() => '?').join(',')})${f.sql}`)
+      .all(...candidates, ...f.params) as Record<string, unknown>[];
+    const byId = new Map(rows.map((r) => [Number(r.id), toObservation(r)]));
+    return candidates
+      .map((id) => byId.get(id))
+      .filter((o): o is Observation => o !== undefined)
+      .slice(offset, offset + limit);
+  }
+
+  private searchSummaries(q: SearchQuery, match: string | null, limit: number, offset: number): Summary[] {
+    if (q.type?.length || q.concepts?.length || q.files?.length) return [];
+    const f = simpleFilters(q, 's.project', 's.created_at_epoch');
+    const sql =
+      match === null
+        ? `SELECT s.* FROM summaries s WHERE 1=1${f.sql} ORDER BY ${orderClause(q, 's.created_at_epoch', false)} LIMIT ? OFFSET ?`
+        : `SELECT s.*, bm25(summaries_fts, ${SUMMARY_WEIGHTS}) AS score FROM summaries_fts
+           JOIN summaries s ON s.id = summaries_fts.rowid WHERE summaries_fts MATCH ?${f.sql}
+           ORDER BY ${orderClause(q, 's.created_at_epoch', true)} LIMIT ? OFFSET ?`;
+    const params = match === null ? [...f.params, limit, offset] : [match, ...f.params, limit, offset];
+    return (this.db.prepare(sql).all(...params) as Record<string, unknown>[]).map(toSummary);
+  }
+
+  private searchPrompts(q: SearchQuery, match: string | null, limit: number, offset: number): PromptRow[] {
+    if (q.type?.length || q.concepts?.length || q.files?.length) return [];
+    const f = simpleFilters(q, 's.project', 'p.created_at_epoch');
+    const base = `FROM user_prompts p JOIN sessions s ON s.id = p.session_id`;
+    const sql =
+      match === null
+        ? `SELECT p.*, s.content_session_id, s.project ${base} WHERE 1=1${f.sql}
+           ORDER BY ${orderClause(q, 'p.created_at_epoch', false)} LIMIT ? OFFSET ?`
+        : `SELECT p.*, s.content_session_id, s.project, bm25(prompts_fts) AS score FROM prompts_fts
+           JOIN user_prompts p ON p.id = prompts_fts.rowid JOIN sessions s ON s.id = p.session_id
+           WHERE prompts_fts MATCH ?${f.sql} ORDER BY ${orderClause(q, 'p.created_at_epoch', true)} LIMIT ? OFFSET ?`;
+    const params = match === null ? [...f.params, limit, offset] : [match, ...f.params, limit, offset];
+    return (this.db.prepare(sql).all(...params) as Record<string, unknown>[]).map(toPrompt);
+  }
+}

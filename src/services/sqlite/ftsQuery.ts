@@ -1,0 +1,38 @@
+// Turns arbitrary user text into a safe FTS5 MATCH expression. User text never reaches FTS5
+// syntax: it is split into plain word tokens, each one quoted, and the tokens are OR-ed (bm25
+// then rewards documents matching more and rarer terms). AND-ing or phrase-quoting the whole
+// question scores far worse on natural-language questions (measured on the LoCoMo split).
+
+const STOPWORDS = new Set(
+  `a about above after again against all am an and any are as at be because been before being below
+  between both but by can could did do does doing down during each few for from further had has have
+  having he her here hers herself him himself his how i if in into is it its itself just me more most
+  my myself no nor not now of off on once only or other our ours ourselves out over own same she
+  should so some such than that the their theirs them themselves then there these they this those
+  through to too under until up very was we were what when where which while who whom why will with
+  would you your yours yourself yourselves also did does ever get got like may might must shall
+  since upon us via yet`
+    .split(/\s+/)
+    .filter(Boolean),
+);
+
+const MAX_TERMS = 32;
+const MAX_TERM_LENGTH = 64;
+
+/** Lower-cased word tokens of the text (letters and digits of any script). */
+export function tokenize(text: string): string[] {
+  const words = text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+  return words.filter((w) => w.length <= MAX_TERM_LENGTH);
+}
+
+/**
+ * The MATCH expression for a query, or null when the text has no searchable word at all
+ * (the caller then lists by date with the filters alone).
+ */
+export function buildMatchExpression(text: string): string | null {
+  const all = tokenize(text.slice(0, 10_000));
+  const content = all.filter((w) => !STOPWORDS.has(w));
+  const chosen = [...new Set(content.length > 0 ? content : all)].slice(0, MAX_TERMS);
+  if (chosen.length === 0) return null;
+  return chosen.map((w) => `"${w}"`).join(' OR ');
+}

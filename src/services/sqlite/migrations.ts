@@ -1,0 +1,185 @@
+// Numbered schema migrations. Each runs once, inside a transaction, and is recorded in
+// schema_migrations; re-running the list on an up-to-date database does nothing.
+// Never edit a shipped migration: add a new one.
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: 'core tables',
+    sql: `
+      CREATE TABLE sessions (
+        id INTEGER PRIMARY KEY,
+        content_session_id TEXT NOT NULL,
+        platform TEXT NOT NULL DEFAULT 'claude-code',
+        project TEXT NOT NULL,
+        cwd TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL DEFAULT 'active',
+        prompt_counter INTEGER NOT NULL DEFAULT 0,
+        started_at TEXT NOT NULL,
+        ended_at TEXT,
+        UNIQUE (content_session_id, platform)
+      );
+      CREATE INDEX sessions_project ON sessions (project, started_at);
+
+      CREATE TABLE user_prompts (
+        id INTEGER PRIMARY KEY,
+        session_id INTEGER NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+        prompt_number INTEGER NOT NULL,
+        prompt_text TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        created_at_epoch INTEGER NOT NULL,
+        UNIQUE (session_id, prompt_number)
+      );
+
+      CREATE TABLE observations (
+        id INTEGER PRIMARY KEY,
+        content_session_id TEXT NOT NULL,
+        project TEXT NOT NULL,
+        type TEXT NOT NULL,
+        title TEXT NOT NULL,
+        subtitle TEXT NOT NULL DEFAULT '',
+        narrative TEXT NOT NULL DEFAULT '',
+        facts TEXT NOT NULL DEFAULT '[]',
+        concepts TEXT NOT NULL DEFAULT '[]',
+        files_read TEXT NOT NULL DEFAULT '[]',
+        files_modified TEXT NOT NULL DEFAULT '[]',
+        prompt_number INTEGER,
+        agent_id TEXT,
+        model TEXT,
+        input_tokens INTEGER,
+        output_tokens INTEGER,
+        cache_read_tokens INTEGER,
+        cache_write_tokens INTEGER,
+        content_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        created_at_epoch INTEGER NOT NULL,
+        UNIQUE (content_session_id, content_hash)
+      );
+      CREATE INDEX observations_project_time ON observations (project, created_at_epoch);
+      CREATE INDEX observations_time ON observations (created_at_epoch);
+
+      CREATE TABLE summaries (
+        id INTEGER PRIMARY KEY,
+        content_session_id TEXT NOT NULL,
+        project TEXT NOT NULL,
+        request TEXT NOT NULL DEFAULT '',
+        investigated TEXT NOT NULL DEFAULT '',
+        learned TEXT NOT NULL DEFAULT '',
+        completed TEXT NOT NULL DEFAULT '',
+        next_steps TEXT NOT NULL DEFAULT '',
+        notes TEXT NOT NULL DEFAULT '',
+        prompt_number INTEGER,
+        model TEXT,
+        input_tokens INTEGER,
+        output_tokens INTEGER,
+        cache_read_tokens INTEGER,
+        cache_write_tokens INTEGER,
+        content_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        created_at_epoch INTEGER NOT NULL,
+        UNIQUE (content_session_id, content_hash)
+      );
+      CREATE INDEX summaries_project_time ON summaries (project, created_at_epoch);
+
+      -- Full-text indexes, kept in sync by triggers (external content: no duplicated text).
+      CREATE VIRTUAL TABLE observations_fts USING fts5 (
+        title, subtitle, narrative, facts, concepts,
+        content = 'observations', content_rowid = 'id',
+        tokenize = 'porter unicode61 remove_diacritics 2'
+      );
+      CREATE TRIGGER observations_ai AFTER INSERT ON observations BEGIN
+        INSERT INTO observations_fts (rowid, title, subtitle, narrative, facts, concepts)
+        VALUES (new.id, new.title, new.subtitle, new.narrative, new.facts, new.concepts);
+      END;
+      CREATE TRIGGER observations_ad AFTER DELETE ON observations BEGIN
+        INSERT INTO observations_fts (observations_fts, rowid, title, subtitle, narrative, facts, concepts)
+        VALUES ('delete', old.id, old.title, old.subtitle, old.narrative, old.facts, old.concepts);
+      END;
+      CREATE TRIGGER observations_au AFTER UPDATE ON observations BEGIN
+        INSERT INTO observations_fts (observations_fts, rowid, title, subtitle, narrative, facts, concepts)
+        VALUES ('delete', old.id, old.title, old.subtitle, old.narrative, old.facts, old.concepts);
+        INSERT INTO observations_fts (rowid, title, subtitle, narrative, facts, concepts)
+        VALUES (new.id, new.title, new.subtitle, new.narrative, new.facts, new.concepts);
+      END;
+
+      CREATE VIRTUAL TABLE summaries_fts USING fts5 (
+        request, investigated, learned, completed, next_steps, notes,
+        content = 'summaries', content_rowid = 'id',
+        tokenize = 'porter unicode61 remove_diacritics 2'
+      );
+      CREATE TRIGGER summaries_ai AFTER INSERT ON summaries BEGIN
+        INSERT INTO summaries_fts (rowid, request, investigated, learned, completed, next_steps, notes)
+        VALUES (new.id, new.request, new.investigated, new.learned, new.completed, new.next_steps, new.notes);
+      END;
+      CREATE TRIGGER summaries_ad AFTER DELETE ON summaries BEGIN
+        INSERT INTO summaries_fts (summaries_fts, rowid, request, investigated, learned, completed, next_steps, notes)
+        VALUES ('delete', old.id, old.request, old.investigated, old.learned, old.completed, old.next_steps, old.notes);
+      END;
+
+      CREATE VIRTUAL TABLE prompts_fts USING fts5 (
+        prompt_text,
+        content = 'user_prompts', content_rowid = 'id',
+        tokenize = 'porter unicode61 remove_diacritics 2'
+      );
+      CREATE TRIGGER prompts_ai AFTER INSERT ON user_prompts BEGIN
+        INSERT INTO prompts_fts (rowid, prompt_text) VALUES (new.id, new.prompt_text);
+      END;
+      CREATE TRIGGER prompts_ad AFTER DELETE ON user_prompts BEGIN
+        INSERT INTO prompts_fts (prompts_fts, rowid, prompt_text) VALUES ('delete', old.id, old.prompt_text);
+      END;
+
+      -- Durable queue: a row exists from the moment a hook event is acknowledged until the
+      -- memory agent has stored its results (same transaction as the delete).
+      CREATE TABLE pending_events (
+        id INTEGER PRIMARY KEY,
+        content_session_id TEXT NOT NULL,
+        project TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        tool_use_id TEXT UNIQUE,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL DEFAULT 0,
+        claimed_by TEXT,
+        claimed_at INTEGER,
+        last_error TEXT,
+        created_at TEXT NOT NULL
+      );
+      CREATE INDEX pending_events_session ON pending_events (content_session_id, id);
+
+      -- Every tool_use_id ever accepted, so a re-posted event is not processed twice even
+      -- after its queue row is gone.
+      CREATE TABLE seen_tool_uses (
+        tool_use_id TEXT PRIMARY KEY,
+        seen_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+
+      CREATE TABLE dead_events (
+        id INTEGER PRIMARY KEY,
+        content_session_id TEXT NOT NULL,
+        project TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        tool_use_id TEXT,
+        attempts INTEGER NOT NULL,
+        last_error TEXT,
+        created_at TEXT NOT NULL,
+        dead_at TEXT NOT NULL
+      );
+
+      CREATE TABLE token_usage (
+        day TEXT PRIMARY KEY,
+        requests INTEGER NOT NULL DEFAULT 0,
+        input_tokens INTEGER NOT NULL DEFAULT 0,
+        output_tokens INTEGER NOT NULL DEFAULT 0,
+        cache_read_tokens INTEGER NOT NULL DEFAULT 0,
+        cache_write_tokens INTEGER NOT NULL DEFAULT 0
+      );
+    `,
+  },
+];
