@@ -1,10 +1,18 @@
+import { readFileSync } from 'node:fs';
 import { defineConfig } from 'tsup';
+
+const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+const define = { __CLAUDE_MEM_VERSION__: JSON.stringify(version) };
 
 // Hooks are bundled with every dependency inlined so a hook process loads one small file.
 // The worker, CLI and MCP server keep node_modules external (native better-sqlite3).
 export default defineConfig([
   {
-    entry: { 'hooks/hook': 'src/hooks/hook.ts' },
+    entry: Object.fromEntries(
+      ['session-start', 'user-prompt-submit', 'post-tool-use', 'post-tool-use-failure', 'pre-tool-use', 'stop', 'session-end'].map(
+        (name) => [`hooks/${name}`, `src/hooks/${name}.ts`],
+      ),
+    ),
     outDir: 'dist',
     format: ['esm'],
     platform: 'node',
@@ -15,6 +23,7 @@ export default defineConfig([
     splitting: false,
     clean: false,
     sourcemap: false,
+    define,
   },
   {
     entry: {
@@ -30,5 +39,6 @@ export default defineConfig([
     clean: false,
     sourcemap: true,
     banner: { js: '#!/usr/bin/env node' },
+    define,
   },
 ]);

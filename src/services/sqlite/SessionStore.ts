@@ -105,6 +105,52 @@ export function insertSummarySync(db: Db, s: SummaryInput): InsertResult {
   return { id: existing, inserted: false };
 }
 
+export interface PromptImport {
+  content_session_id: string;
+  project: string;
+  prompt_number: number;
+  prompt_text: string;
+  created_at?: string;
+}
+
+/** Import path for prompts: creates the session if needed; idempotent on (session, number). */
+function importPromptSync(db: Db, p: PromptImport): InsertResult {
+  const t = timeColumns(p.created_at);
+  db.prepare(
+    `INSERT INTO sessions (content_session_id, platform, project, cwd, status, started_at)
+     VALUES (?, 'claude-code', ?, '', 'ended', ?) ON CONFLICT DO NOTHING`,
+  ).run(p.content_session_id, p.project, t.created_at);
+  const sessionId = db
+    .prepare(`SELECT id FROM sessions WHERE content_session_id = ? AND platform = 'claude-code'`)
+    .pluck()
+    .get(p.content_session_id) as number;
+  const res = db
+    .prepare(
+      `INSERT INTO user_prompts (session_id, prompt_number, prompt_text, created_at, created_at_epoch)
+       VALUES (?, ?, ?, ?, ?) ON CONFLICT (session_id, prompt_number) DO NOTHING`,
+    )
+    .run(sessionId, p.prompt_number, p.prompt_text, t.created_at, t.created_at_epoch);
+  db.prepare('UPDATE sessions SET prompt_counter = MAX(prompt_counter, ?) WHERE id = ?').run(p.prompt_number, sessionId);
+  if (res.changes > 0) return { id: Number(res.lastInsertRowid), inserted: true };
+  const id = db
+    .prepare('SELECT id FROM user_prompts WHERE session_id = ? AND prompt_number = ?')
+    .pluck()
+    .get(sessionId, p.prompt_number) as number;
+  return { id, inserted: false };
+}
+
+export interface ImportSet {
+  observations?: ObservationInput[];
+  summaries?: SummaryInput[];
+  prompts?: PromptImport[];
+}
+
+export interface ImportOutcome {
+  observations: InsertResult[];
+  summaries: InsertResult[];
+  prompts: InsertResult[];
+}
+
 function projectClause(projects: string[] | undefined, column = 'project'): { sql: string; params: string[] } {
   if (!projects || projects.length === 0) return { sql: '', params: [] };
   return { sql: ` AND ${column} IN (${projects.map(() => '?').join(',')})`, params: projects };
@@ -158,6 +204,11 @@ export class SessionStore {
     })();
   }
 
+  /** Counts a turn without storing its prompt (an entirely private prompt). */
+  async skipPrompt(sessionId: number): Promise<void> {
+    this.db.prepare('UPDATE sessions SET prompt_counter = prompt_counter + 1 WHERE id = ?').run(sessionId);
+  }
+
   async latestPrompt(sessionId: number): Promise<PromptRow | null> {
     const r = this.db
       .prepare(`${PROMPT_SELECT} WHERE p.session_id = ? ORDER BY p.prompt_number DESC LIMIT 1`)
@@ -182,42 +233,15 @@ export class SessionStore {
     return insertSummarySync(this.db, s);
   }
 
-  /** Import path for prompts: creates the session if needed; idempotent on (session, number). */
-  async importPrompt(p: {
-    content_session_id: string;
-    project: string;
-    prompt_number: number;
-    prompt_text: string;
-    created_at?: string;
-  }): Promise<InsertResult> {
-    return this.db.transaction(() => {
-      this.db
-        .prepare(
-          `INSERT INTO sessions (content_session_id, platform, project, cwd, status, started_at)
-           VALUES (?, 'claude-code', ?, '', 'ended', ?) ON CONFLICT DO NOTHING`,
-        )
-        .run(p.content_session_id, p.project, timeColumns(p.created_at).created_at);
-      const sessionId = this.db
-        .prepare(`SELECT id FROM sessions WHERE content_session_id = ? AND platform = 'claude-code'`)
-        .pluck()
-        .get(p.content_session_id) as number;
-      const t = timeColumns(p.created_at);
-      const res = this.db
-        .prepare(
-          `INSERT INTO user_prompts (session_id, prompt_number, prompt_text, created_at, created_at_epoch)
-           VALUES (?, ?, ?, ?, ?) ON CONFLICT (session_id, prompt_number) DO NOTHING`,
-        )
-        .run(sessionId, p.prompt_number, p.prompt_text, t.created_at, t.created_at_epoch);
-      this.db
-        .prepare('UPDATE sessions SET prompt_counter = MAX(prompt_counter, ?) WHERE id = ?')
-        .run(p.prompt_number, sessionId);
-      if (res.changes > 0) return { id: Number(res.lastInsertRowid), inserted: true };
-      const id = this.db
-        .prepare('SELECT id FROM user_prompts WHERE session_id = ? AND prompt_number = ?')
-        .pluck()
-        .get(sessionId, p.prompt_number) as number;
-      return { id, inserted: false };
-    })();
+  /** Imports records in one transaction: all land or none. Re-importing inserts nothing. */
+  async importAll(set: ImportSet): Promise<ImportOutcome> {
+    return this.db.transaction(
+      (): ImportOutcome => ({
+        observations: (set.observations ?? []).map((o) => insertObservationSync(this.db, o)),
+        summaries: (set.summaries ?? []).map((x) => insertSummarySync(this.db, x)),
+        prompts: (set.prompts ?? []).map((p) => importPromptSync(this.db, p)),
+      }),
+    )();
   }
 
   async listObservations(opts: ListOptions = {}): Promise<{ observations: Observation[]; total: number }> {

@@ -1,0 +1,247 @@
+// The claude-mem CLI: thin commands over the worker's HTTP API and the local config files.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { describeCredentialSources, RECOGNISED_ENV_KEYS, saveClaudeMemEnv } from '../shared/EnvManager.js';
+import { tailLog } from '../shared/logger.js';
+import { dataDir, envFilePath, settingsPath, workerErrorLogPath, workerLogPath } from '../shared/paths.js';
+import { loadSettings } from '../shared/SettingsManager.js';
+import { install, isInstalled, uninstall } from './install.js';
+import { follow, health, startWorker, stopWorker, workerBaseUrl } from './workerControl.js';
+import { runDoctor } from './doctor.js';
+import { formatSearchTable } from './format.js';
+import { progressBar } from './progress.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const workerScript = path.resolve(here, '../services/worker/worker-main.js');
+/** The package root is the plugin root (hooks/hooks.json, .mcp.json, dist/). */
+const pluginRoot = path.resolve(here, '../..');
+
+function fail(message: string): never {
+  console.error(`claude-mem: ${message}`);
+  process.exit(1);
+}
+
+async function api<T>(method: string, route: string, body?: unknown): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(`${workerBaseUrl()}${route}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    fail(`the worker is not running at ${workerBaseUrl()}. Start it with \`claude-mem worker start\`.`);
+  }
+  const text = await res.text();
+  if (!res.ok) {
+    let message = text;
+    try {
+      message = (JSON.parse(text) as { error?: string }).error ?? text;
+    } catch {
+      /* plain text */
+    }
+    fail(`${method} ${route} → ${res.status}: ${message}`);
+  }
+  return JSON.parse(text) as T;
+}
+
+async function ensureWorker(): Promise<void> {
+  if (!(await health())) await startWorker(workerScript);
+}
+
+const program = new Command();
+program.name('claude-mem').description('Persistent memory for Claude Code').showHelpAfterError();
+
+const worker = program.command('worker').description('manage the background worker');
+
+worker
+  .command('start')
+  .description('start the worker in the background (no-op if it runs)')
+  .action(async () => {
+    const r = await startWorker(workerScript).catch((e: Error) => fail(e.message));
+    console.log(r.alreadyRunning ? `Worker already running (pid ${r.pid}) at ${workerBaseUrl()}` : `Worker started (pid ${r.pid}) at ${workerBaseUrl()}`);
+  });
+
+worker
+  .command('stop')
+  .description('stop the worker (SIGTERM, then SIGKILL after 15 s)')
+  .action(async () => {
+    const r = await stopWorker();
+    console.log(r.stopped ? `Worker stopped (pid ${r.pid})` : 'Worker was not running');
+  });
+
+worker
+  .command('restart')
+  .description('restart the worker; waits until the new one answers health')
+  .action(async () => {
+    const before = await stopWorker();
+    const r = await startWorker(workerScript).catch((e: Error) => fail(e.message));
+    console.log(`Worker restarted: pid ${before.pid ?? '-'} → ${r.pid} at ${workerBaseUrl()}`);
+  });
+
+worker
+  .command('status')
+  .description('health, queue and provider status')
+  .option('--json', 'print the health JSON')
+  .action(async (opts: { json?: boolean }) => {
+    const h = await health(2000);
+    if (!h) {
+      if (opts.json) console.log(JSON.stringify({ status: 'stopped' }));
+      else console.log(`Worker: not running (expected at ${workerBaseUrl()})`);
+      process.exitCode = 3;
+      return;
+    }
+    if (opts.json) return console.log(JSON.stringify(h, null, 2));
+    const queue = await api<{ deadLetters: Array<{ id: number; kind: string; attempts: number; last_error: string | null }> }>('GET', '/api/queue');
+    console.log(`Worker:    running, pid ${h.pid}, v${h.version}, up ${h.uptimeSeconds}s at ${workerBaseUrl()}`);
+    console.log(`Provider:  ${h.provider} · model ${h.model} · ${h.baseUrlHost || '-'}`);
+    console.log(`Queue:     ${h.queueDepth} pending, ${h.deadLetters} dead-lettered`);
+    const b = h.budget;
+    console.log(`Budget:    ${b.dailyLimit > 0 ? `${b.spentToday}/${b.dailyLimit} tokens today${b.exhausted ? ' — EXHAUSTED, events wait until tomorrow (UTC)' : ''}` : `unlimited (${b.spentToday} tokens today)`}`);
+    if (h.paused) console.log(`Paused:    ${h.paused}`);
+    if (h.lastError) console.log(`Last error (${h.lastError.at}): ${h.lastError.message}`);
+    for (const d of queue.deadLetters.slice(0, 10)) console.log(`  dead #${d.id} ${d.kind} after ${d.attempts} attempts: ${d.last_error ?? ''}`);
+  });
+
+worker
+  .command('logs')
+  .description('print the last lines of worker.log')
+  .option('-n, --lines <n>', 'number of lines', '50')
+  .option('-f, --follow', 'keep printing new lines')
+  .option('-e, --errors', 'worker-error.log instead')
+  .action((opts: { lines: string; follow?: boolean; errors?: boolean }) => {
+    const file = opts.errors ? workerErrorLogPath() : workerLogPath();
+    const n = Number(opts.lines);
+    if (!Number.isInteger(n) || n < 1) fail('--lines must be a positive integer');
+    for (const line of tailLog(file, n)) console.log(line);
+    if (opts.follow) follow(file, (l) => console.log(l));
+  });
+
+program
+  .command('install')
+  .description(`register claude-mem's hooks and MCP server with Claude Code (settings.json)`)
+  .action(() => {
+    const r = install(pluginRoot);
+    console.log(r.changed ? `Registered the claude-mem plugin in ${r.settingsFile}${r.backup ? ` (backup: ${r.backup})` : ''}` : `Already registered in ${r.settingsFile}`);
+    console.log('Start a new Claude Code session to load the hooks and the mem-search MCP server.');
+  });
+
+program
+  .command('uninstall')
+  .description('remove the registration from Claude Code settings (memory data is kept)')
+  .action(() => {
+    const r = uninstall();
+    console.log(r.changed ? `Removed claude-mem from ${r.settingsFile}${r.backup ? ` (backup: ${r.backup})` : ''}` : 'claude-mem was not registered');
+    console.log(`Your memory is still in ${dataDir()}.`);
+  });
+
+const env = program.command('env').description(`manage credentials in ${envFilePath()}`);
+env
+  .command('set <key> <value>')
+  .description(`set a credential (${RECOGNISED_ENV_KEYS.join(', ')}); an empty value removes it`)
+  .action((key: string, value: string) => {
+    try {
+      saveClaudeMemEnv({ [key]: value });
+    } catch (e) {
+      fail((e as Error).message);
+    }
+    console.log(`${value ? 'Saved' : 'Removed'} ${key} in ${envFilePath()} (mode 0600). Run \`claude-mem worker restart\` to apply.`);
+  });
+env
+  .command('list')
+  .description('which credentials are set and where from (never the values)')
+  .action(() => {
+    const { settings } = loadSettings({ createIfMissing: false });
+    const r = describeCredentialSources({ autodetect: settings.CLAUDE_MEM_AUTODETECT_CLAUDE_CODE_ENV === 'true' });
+    for (const c of r.credentials) console.log(`${c.key.padEnd(22)} ${c.set ? `set (${c.source})` : 'not set'}`);
+    if (r.blockedInShell.length) console.log(`Ignored from the shell (isolation): ${r.blockedInShell.join(', ')}`);
+  });
+
+program
+  .command('doctor')
+  .description('check the data dir, settings, credentials, worker and hook registration')
+  .action(async () => {
+    const ok = await runDoctor({ pluginRoot, installed: isInstalled(pluginRoot) });
+    process.exitCode = ok ? 0 : 1;
+  });
+
+program
+  .command('search <query>')
+  .description('search memory')
+  .option('-p, --project <name>', 'only this project')
+  .option('-t, --type <types>', 'comma-separated observation types')
+  .option('-l, --limit <n>', 'max results', '20')
+  .option('--json', 'print JSON')
+  .action(async (query: string, opts: { project?: string; type?: string; limit: string; json?: boolean }) => {
+    await ensureWorker();
+    const params = new URLSearchParams({ query, limit: opts.limit });
+    if (opts.project) params.set('project', opts.project);
+    if (opts.type) params.set('type', opts.type);
+    const res = await api<Parameters<typeof formatSearchTable>[0]>('GET', `/api/search?${params}`);
+    console.log(opts.json ? JSON.stringify(res, null, 2) : formatSearchTable(res));
+  });
+
+program
+  .command('export')
+  .description('print all memory (or one project) as JSON')
+  .option('-p, --project <name>', 'only this project')
+  .option('-o, --output <file>', 'write to a file instead of stdout')
+  .action(async (opts: { project?: string; output?: string }) => {
+    await ensureWorker();
+    const data = await api<unknown>('GET', `/api/export${opts.project ? `?project=${encodeURIComponent(opts.project)}` : ''}`);
+    const text = JSON.stringify(data, null, 2) + '\n';
+    if (opts.output) fs.writeFileSync(opts.output, text);
+    else process.stdout.write(text);
+  });
+
+program
+  .command('import <file>')
+  .description('import memory from an export file (idempotent)')
+  .action(async (file: string) => {
+    let data: { observations?: unknown[]; summaries?: unknown[]; prompts?: unknown[] };
+    try {
+      data = JSON.parse(fs.readFileSync(file, 'utf8'));
+    } catch (e) {
+      fail(`${file}: ${(e as Error).message}`);
+    }
+    await ensureWorker();
+    const kinds = ['observations', 'summaries', 'prompts'] as const;
+    const total = kinds.reduce((n, k) => n + (data[k]?.length ?? 0), 0);
+    const bar = progressBar(total, 'importing');
+    const sum = { imported: 0, skipped: 0 };
+    const BATCH = 500;
+    for (const kind of kinds) {
+      const rows = data[kind] ?? [];
+      for (let i = 0; i < rows.length; i += BATCH) {
+        const chunk = rows.slice(i, i + BATCH);
+        const res = await fetch(`${workerBaseUrl()}/api/import`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ [kind]: chunk }),
+        });
+        const out = (await res.json()) as Record<string, { imported: number; skipped: number }> & { error?: string };
+        if (!res.ok) {
+          bar.done();
+          // Validation paths are relative to the chunk: point at the record in the file.
+          const msg = (out.error ?? '').replace(new RegExp(`${kind}\\.(\\d+)`, 'g'), (_m, n) => `${kind}[${i + Number(n)}]`);
+          fail(`${file}: ${msg}`);
+        }
+        sum.imported += out[kind].imported;
+        sum.skipped += out[kind].skipped;
+        bar.tick(chunk.length);
+      }
+    }
+    bar.done();
+    console.log(`Imported ${sum.imported} records, skipped ${sum.skipped} already present.`);
+  });
+
+program
+  .command('paths')
+  .description('print where claude-mem keeps its files')
+  .action(() => {
+    console.log(`data dir:  ${dataDir()}\nsettings:  ${settingsPath()}\n.env:      ${envFilePath()}\nlogs:      ${workerLogPath()}`);
+  });
+
+program.parseAsync().catch((e: Error) => fail(e.message));

@@ -1,0 +1,29 @@
+// Builds the worker request for a tool event (PostToolUse and PostToolUseFailure share it).
+import { boundValue } from '../shared/bound.js';
+import { isExcludedProject, shouldSkipTool } from '../shared/privacy.js';
+import type { Settings } from '../shared/SettingsManager.js';
+import type { HookInput, HookOutput } from './hook-io.js';
+import { postEvent } from './hook-io.js';
+
+/** Skipped tools and excluded projects are dropped here, before anything leaves the process. */
+export function captured(input: HookInput, settings: Settings): boolean {
+  const cwd = typeof input.cwd === 'string' ? input.cwd : '';
+  if (cwd && isExcludedProject(cwd, settings.CLAUDE_MEM_EXCLUDED_PROJECTS)) return false;
+  const tool = typeof input.tool_name === 'string' ? input.tool_name : '';
+  return !(tool && shouldSkipTool(tool, settings.CLAUDE_MEM_SKIP_TOOLS));
+}
+
+export async function sendToolEvent(input: HookInput, settings: Settings): Promise<HookOutput> {
+  if (!captured(input, settings)) return {};
+  const failed = input.hook_event_name === 'PostToolUseFailure' || (input.error !== undefined && input.tool_response === undefined);
+  return postEvent(settings, '/api/sessions/observations', {
+    session_id: input.session_id,
+    cwd: input.cwd,
+    tool_name: input.tool_name,
+    tool_input: boundValue(input.tool_input ?? null),
+    ...(failed ? { error: String(boundValue(String(input.error ?? 'unknown error'))) } : { tool_response: boundValue(input.tool_response ?? null) }),
+    tool_use_id: input.tool_use_id,
+    agent_id: input.agent_id ?? null,
+    agent_type: input.agent_type ?? null,
+  });
+}

@@ -1,0 +1,56 @@
+// SessionStart: make sure the worker runs (start it detached if not), then inject the project's
+// memory. Bounded: if the worker is not up in time, the session starts without context.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureDataDir, workerLogPath } from '../shared/paths.js';
+import type { Settings } from '../shared/SettingsManager.js';
+import { captured } from './capture.js';
+import { WorkerUnreachable, markOnline, request, runHook, workerTarget, type WorkerTarget } from './hook-io.js';
+
+const START_WAIT_MS = 4000;
+
+async function healthy(target: WorkerTarget): Promise<boolean> {
+  try {
+    return (await request(target, 'GET', '/api/health', undefined, 300)).status === 200;
+  } catch {
+    return false;
+  }
+}
+
+function startWorker(): void {
+  const script = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../services/worker/worker-main.js');
+  ensureDataDir();
+  const log = fs.openSync(workerLogPath(), 'a');
+  const child = spawn(process.execPath, [script], {
+    detached: true,
+    stdio: ['ignore', log, log],
+    env: { ...process.env, CLAUDE_MEM_SPAWNED_BY: 'session-start-hook' },
+  });
+  child.unref();
+}
+
+async function ensureWorker(settings: Settings): Promise<WorkerTarget> {
+  const target = workerTarget(settings);
+  if (await healthy(target)) return target;
+  startWorker();
+  const until = Date.now() + START_WAIT_MS;
+  while (Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 100));
+    if (await healthy(target)) return target;
+  }
+  throw new WorkerUnreachable(`it did not start within ${START_WAIT_MS / 1000} s; see ${workerLogPath()}`);
+}
+
+void runHook(
+  async (input, settings) => {
+    if (!captured(input, settings) || typeof input.cwd !== 'string') return {};
+    const target = await ensureWorker(settings);
+    markOnline();
+    const res = await request(target, 'GET', `/api/context/inject?cwd=${encodeURIComponent(input.cwd)}`);
+    if (res.status !== 200 || !res.text) return {};
+    return { hookSpecificOutput: { hookEventName: 'SessionStart', additionalContext: res.text } };
+  },
+  { deadlineMs: START_WAIT_MS + 1500 },
+);

@@ -1,0 +1,398 @@
+// The memory agent: consumes the durable queue session by session, one LLM turn per event,
+// and stores what the model records. It owns the conversation window, the retry policy and the
+// daily budget; providers only speak their protocol.
+import { buildIsolatedEnv } from '../../shared/EnvManager.js';
+import type { Logger } from '../../shared/logger.js';
+import { redactSecrets } from '../../shared/privacy.js';
+import type { Settings } from '../../shared/SettingsManager.js';
+import { getBool, getInt } from '../../shared/SettingsManager.js';
+import type { ObservationInput, PendingEventRow, SummarizePayload, TokenUsage, ToolEventPayload } from '../../types.js';
+import type { Store } from '../sqlite/Store.js';
+import type { EventBus } from './EventBus.js';
+import { filesTouched } from './eventFormat.js';
+import { mergeFiles, parseAgentReply } from './parser.js';
+import { buildSessionIntroTurn, buildSummaryTurn, buildSystemPrompt, buildToolEventTurn } from './prompts.js';
+import { createProvider, describeProvider } from './providerFactory.js';
+import { ProviderError, type Provider, type ProviderSession, type Turn } from './providers.js';
+import type { AgentStatus } from './WorkerDeps.js';
+
+const MAX_CONCURRENT_SESSIONS = 3;
+const IDLE_SESSION_MS = 5 * 60_000;
+const MAX_RETRY_AFTER_MS = 60_000;
+
+interface SessionState {
+  provider: ProviderSession;
+  /** Intro turn for the current prompt: always sent, so the model knows the request. */
+  intro: Turn | null;
+  promptNumber: number | null;
+  userPrompt: string | null;
+  /** Rolling window of completed exchanges (user event turn + assistant reply). */
+  window: Turn[];
+  lastUsed: number;
+}
+
+export interface MemoryAgentOptions {
+  store: Store;
+  bus: EventBus;
+  settings: () => Settings;
+  workerId: string;
+  log: Logger;
+  /** Replaceable for tests; defaults to the settings-driven factory. */
+  providerFactory?: (settings: Settings, env: Record<string, string>) => Provider;
+  /** Base of the exponential backoff between retries (ms). */
+  retryBaseMs?: number;
+}
+
+function usageTotal(u: TokenUsage): number {
+  return u.input_tokens + u.output_tokens + u.cache_read_tokens + u.cache_write_tokens;
+}
+
+/** Splits one request's usage across the observations it produced (integer shares). */
+function shareUsage(u: TokenUsage, n: number): TokenUsage {
+  const d = Math.max(1, n);
+  return {
+    input_tokens: Math.round(u.input_tokens / d),
+    output_tokens: Math.round(u.output_tokens / d),
+    cache_read_tokens: Math.round(u.cache_read_tokens / d),
+    cache_write_tokens: Math.round(u.cache_write_tokens / d),
+  };
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+
+export class MemoryAgent {
+  private provider: Provider | null = null;
+  private providerInfo = { provider: '', model: '', baseUrlHost: '' };
+  private readonly sessions = new Map<string, SessionState>();
+  private readonly running = new Map<string, Promise<void>>();
+  private lastError: AgentStatus['lastError'] = null;
+  private paused: string | null = null;
+  private stopped = false;
+  private abort = new AbortController();
+  private wakeUp: (() => void) | null = null;
+  private loop: Promise<void> | null = null;
+
+  constructor(private readonly o: MemoryAgentOptions) {}
+
+  /** Builds the provider from settings + the isolated env (credentials are read here). */
+  private initProvider(): void {
+    const settings = this.o.settings();
+    const env = buildIsolatedEnv({ autodetect: getBool(settings, 'CLAUDE_MEM_AUTODETECT_CLAUDE_CODE_ENV') });
+    this.providerInfo = describeProvider(settings, env);
+    try {
+      this.provider = (this.o.providerFactory ?? createProvider)(settings, env);
+      this.providerInfo = this.provider.info;
+      this.paused = null;
+    } catch (err) {
+      this.provider = null;
+      this.pause(err);
+    }
+  }
+
+  start(): void {
+    this.initProvider();
+    this.loop = this.run();
+  }
+
+  wake(): void {
+    this.wakeUp?.();
+  }
+
+  /** Re-reads settings and credentials (after the viewer changed them) and resumes. */
+  reset(): void {
+    for (const s of this.sessions.values()) void s.provider.close();
+    this.sessions.clear();
+    this.initProvider();
+    this.wake();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.abort.abort();
+    this.wake();
+    await this.loop;
+    await Promise.allSettled([...this.running.values()]);
+    await Promise.allSettled([...this.sessions.values()].map((s) => s.provider.close()));
+    this.sessions.clear();
+  }
+
+  async status(): Promise<AgentStatus> {
+    const settings = this.o.settings();
+    const limit = getInt(settings, 'CLAUDE_MEM_DAILY_TOKEN_BUDGET');
+    const spent = await this.o.store.queue.spentToday();
+    return {
+      ...this.providerInfo,
+      lastError: this.lastError,
+      paused: this.paused ?? (limit > 0 && spent >= limit ? 'daily token budget spent' : null),
+      budget: { dailyLimit: limit, spentToday: spent, exhausted: limit > 0 && spent >= limit },
+    };
+  }
+
+  private pause(err: unknown): void {
+    const message = redactSecrets(err instanceof Error ? err.message : String(err));
+    this.paused = message;
+    this.recordError(err);
+    this.o.log.error('Memory agent paused: fix the configuration, then run `claude-mem worker restart`', { error: message });
+    this.o.bus.emit('status', { paused: message });
+  }
+
+  private recordError(err: unknown): void {
+    const message = redactSecrets(err instanceof Error ? err.message : String(err));
+    const kind = err instanceof ProviderError ? err.kind : 'internal';
+    this.lastError = { message, kind, at: new Date().toISOString() };
+  }
+
+  private async budgetExhausted(): Promise<boolean> {
+    const limit = getInt(this.o.settings(), 'CLAUDE_MEM_DAILY_TOKEN_BUDGET');
+    return limit > 0 && (await this.o.store.queue.spentToday()) >= limit;
+  }
+
+  private async run(): Promise<void> {
+    await this.o.store.queue.expireClaims(this.o.workerId, 0);
+    while (!this.stopped) {
+      try {
+        this.reapIdleSessions();
+        if (this.provider && !this.paused && !(await this.budgetExhausted())) {
+          for (const sessionId of await this.o.store.queue.readySessions()) {
+            if (this.running.size >= MAX_CONCURRENT_SESSIONS) break;
+            if (this.running.has(sessionId)) continue;
+            const p = this.drainSession(sessionId).finally(() => {
+              this.running.delete(sessionId);
+              this.wake();
+            });
+            this.running.set(sessionId, p);
+          }
+        }
+      } catch (err) {
+        this.recordError(err);
+        this.o.log.error('Memory agent loop error', { error: err });
+      }
+      // Sleep until new work arrives, a runner finishes, or a retry may be due.
+      await new Promise<void>((resolve) => {
+        this.wakeUp = resolve;
+        setTimeout(resolve, 1000);
+      });
+      this.wakeUp = null;
+    }
+  }
+
+  private reapIdleSessions(): void {
+    const now = Date.now();
+    for (const [id, s] of this.sessions) {
+      if (!this.running.has(id) && now - s.lastUsed > IDLE_SESSION_MS) {
+        void s.provider.close();
+        this.sessions.delete(id);
+      }
+    }
+  }
+
+  /** Processes one session's ready events in order until none is ready or processing must stop. */
+  private async drainSession(contentSessionId: string): Promise<void> {
+    while (!this.stopped && this.provider && !this.paused) {
+      if (await this.budgetExhausted()) return;
+      const [event] = await this.o.store.queue.claim(contentSessionId, this.o.workerId, 1);
+      if (!event) return;
+      const ok = await this.processEvent(event);
+      if (!ok) return;
+    }
+  }
+
+  private async sessionState(event: PendingEventRow): Promise<SessionState> {
+    let state = this.sessions.get(event.content_session_id);
+    if (!state) {
+      state = {
+        provider: this.provider!.startSession({ contentSessionId: event.content_session_id, project: event.project }),
+        intro: null,
+        promptNumber: null,
+        userPrompt: null,
+        window: [],
+        lastUsed: Date.now(),
+      };
+      this.sessions.set(event.content_session_id, state);
+    }
+    const promptNumber = (event.payload as { prompt_number?: number | null }).prompt_number ?? null;
+    if (state.intro === null || promptNumber !== state.promptNumber) {
+      const session = await this.o.store.sessions.getSession(event.content_session_id);
+      const prompt = session ? await this.o.store.sessions.latestPrompt(session.id) : null;
+      state.userPrompt = prompt?.prompt_text ?? null;
+      state.promptNumber = promptNumber;
+      state.intro = {
+        role: 'user',
+        content: buildSessionIntroTurn({ project: event.project, userPrompt: state.userPrompt ?? '', promptNumber }),
+      };
+    }
+    state.lastUsed = Date.now();
+    return state;
+  }
+
+  private eventTurn(event: PendingEventRow, state: SessionState): string {
+    const maxFieldChars = getInt(this.o.settings(), 'CLAUDE_MEM_FIELD_MAX_CHARS');
+    if (event.kind === 'tool') return buildToolEventTurn(event.payload as ToolEventPayload, { maxFieldChars });
+    return buildSummaryTurn({
+      lastAssistantMessage: (event.payload as SummarizePayload).last_assistant_message,
+      userPrompt: state.userPrompt,
+    });
+  }
+
+  /** Returns false when the session's processing should stop for now. */
+  private async processEvent(event: PendingEventRow): Promise<boolean> {
+    const settings = this.o.settings();
+    const state = await this.sessionState(event);
+    const userTurn: Turn = { role: 'user', content: this.eventTurn(event, state) };
+    // Bounded history: the intro, a fixed acknowledgement, the last N exchanges, the new event.
+    const turns: Turn[] = [
+      state.intro!,
+      { role: 'assistant', content: '<skip/>' },
+      ...state.window,
+      userTurn,
+    ];
+    const maxTries = Math.max(1, getInt(settings, 'CLAUDE_MEM_RETRY_MAX_ATTEMPTS'));
+    const base = this.o.retryBaseMs ?? 1000;
+    let lastErr: unknown = null;
+    for (let attempt = 1; attempt <= maxTries && !this.stopped; attempt++) {
+      const started = Date.now();
+      this.o.log.info('Starting SDK query', {
+        provider: this.providerInfo.provider,
+        model: this.providerInfo.model,
+        baseUrlHost: this.providerInfo.baseUrlHost,
+        session: event.content_session_id,
+        event: event.id,
+        kind: event.kind,
+        attempt,
+      });
+      try {
+        const res = await state.provider.send({
+          system: buildSystemPrompt(),
+          turns,
+          signal: this.abort.signal,
+        });
+        await this.o.store.queue.recordUsage(res.usage);
+        this.o.log.info('Response received', {
+          provider: this.providerInfo.provider,
+          model: res.model,
+          session: event.content_session_id,
+          event: event.id,
+          inputTokens: res.usage.input_tokens,
+          outputTokens: res.usage.output_tokens,
+          cacheRead: res.usage.cache_read_tokens,
+          cacheWrite: res.usage.cache_write_tokens,
+          ms: Date.now() - started,
+          requestId: res.requestId,
+        });
+        await this.storeResult(event, state, res.text, res.usage, res.model);
+        const historyTurns = Math.max(0, getInt(settings, 'CLAUDE_MEM_AGENT_HISTORY_TURNS'));
+        state.window.push(userTurn, { role: 'assistant', content: res.text.trim() || '<skip/>' });
+        state.window = state.window.slice(-historyTurns * 2);
+        if (event.kind === 'summarize') state.window = [];
+        return true;
+      } catch (err) {
+        lastErr = err;
+        if (this.stopped) break;
+        this.recordError(err);
+        this.o.log.error(`SDK query failed: ${err instanceof Error ? err.message : String(err)}`, {
+          provider: this.providerInfo.provider,
+          session: event.content_session_id,
+          event: event.id,
+          attempt,
+        });
+        if (!(err instanceof ProviderError) || !err.retryable) break;
+        if (attempt < maxTries) {
+          const wait = err.details.retryAfter != null ? Math.min(err.details.retryAfter * 1000, MAX_RETRY_AFTER_MS) : base * 2 ** (attempt - 1);
+          await sleep(wait, this.abort.signal);
+        }
+      }
+    }
+    return this.handleFailure(event, lastErr);
+  }
+
+  private async handleFailure(event: PendingEventRow, err: unknown): Promise<boolean> {
+    const message = redactSecrets(err instanceof Error ? err.message : String(err ?? 'stopped'));
+    const settings = this.o.settings();
+    if (this.stopped) {
+      // Shutting down: release the event untouched for the next start.
+      await this.o.store.queue.fail([event.id], message, { retryAt: 0, maxAttempts: Infinity, countAttempt: false });
+      return false;
+    }
+    const pe = err instanceof ProviderError ? err : null;
+    // Credentials, quota or a model that does not exist: no event can succeed until the user
+    // fixes the configuration. Keep every event queued, count nothing, and pause.
+    const configProblem =
+      pe !== null && (pe.kind === 'auth' || pe.kind === 'config' || pe.kind === 'quota' || (pe.kind === 'invalid_request' && pe.details.status === 404));
+    if (configProblem) {
+      await this.o.store.queue.fail([event.id], message, { retryAt: 0, maxAttempts: Infinity, countAttempt: false });
+      this.pause(err);
+      return false;
+    }
+    const attempts = event.attempts + 1;
+    const base = this.o.retryBaseMs ?? 1000;
+    const { deadLettered } = await this.o.store.queue.fail([event.id], message, {
+      retryAt: Date.now() + base * 5 * 2 ** Math.min(attempts, 8),
+      maxAttempts: getInt(settings, 'CLAUDE_MEM_QUEUE_MAX_ATTEMPTS'),
+      countAttempt: true,
+    });
+    if (deadLettered.length) {
+      this.o.log.error('Event dead-lettered after repeated failures', { event: event.id, session: event.content_session_id, error: message });
+    }
+    this.o.bus.emit('queue', { depth: await this.o.store.queue.depth(), deadLettered });
+    return false;
+  }
+
+  private async storeResult(event: PendingEventRow, state: SessionState, text: string, usage: TokenUsage, model: string) {
+    const parsed = parseAgentReply(text);
+    for (const w of parsed.warnings) this.o.log.debug('Reply parser', { event: event.id, note: w });
+    const observations: ObservationInput[] = [];
+    if (event.kind === 'tool') {
+      const payload = event.payload as ToolEventPayload;
+      const seen = filesTouched(payload.tool_name, payload.tool_input);
+      const share = shareUsage(usage, parsed.observations.length);
+      for (const p of parsed.observations) {
+        const merged = mergeFiles(p, seen, payload.cwd);
+        observations.push({
+          content_session_id: event.content_session_id,
+          project: event.project,
+          ...merged,
+          prompt_number: payload.prompt_number ?? null,
+          agent_id: payload.agent_id ?? null,
+          model,
+          tokens: share,
+        });
+      }
+    }
+    const summary =
+      event.kind === 'summarize' && parsed.summary
+        ? {
+            content_session_id: event.content_session_id,
+            project: event.project,
+            ...parsed.summary,
+            prompt_number: (event.payload as SummarizePayload).prompt_number ?? null,
+            model,
+            tokens: usage,
+          }
+        : null;
+    const result = await this.o.store.queue.complete([event.id], { observations, summary });
+    const newIds = result.observations.filter((r) => r.inserted).map((r) => r.id);
+    if (newIds.length) {
+      for (const o of await this.o.store.sessions.getObservations(newIds)) this.o.bus.emit('observation', o);
+    }
+    if (result.summary?.inserted) {
+      const [s] = await this.o.store.sessions.listSummaries({ projects: [event.project], limit: 1 });
+      if (s) this.o.bus.emit('summary', s);
+    }
+    this.o.bus.emit('queue', { depth: await this.o.store.queue.depth() });
+    this.o.log.debug('Event processed', {
+      event: event.id,
+      observations: newIds.length,
+      duplicates: result.observations.length - newIds.length,
+      summary: result.summary?.inserted ?? false,
+      skipped: parsed.skipped,
+      tokens: usageTotal(usage),
+    });
+  }
+}

@@ -1,0 +1,34 @@
+// What the HTTP routes are given: the core services, never raw SQL or sockets.
+import type { Settings } from '../../shared/SettingsManager.js';
+import type { Store } from '../sqlite/Store.js';
+import type { EventBus } from './EventBus.js';
+import type { SessionService } from './SessionService.js';
+
+export interface AgentStatus {
+  provider: string;
+  model: string;
+  baseUrlHost: string;
+  /** The last provider/agent error, verbatim (credentials redacted). */
+  lastError: { message: string; kind: string; at: string } | null;
+  /** Why processing is paused (auth failure, missing credentials, budget), or null. */
+  paused: string | null;
+  budget: { dailyLimit: number; spentToday: number; exhausted: boolean };
+}
+
+export interface WorkerDeps {
+  store: Store;
+  bus: EventBus;
+  sessions: SessionService;
+  settings: () => Settings;
+  /** Re-reads settings.json (after the viewer saved it). */
+  reloadSettings: () => void;
+  agentStatus: () => Promise<AgentStatus>;
+  /** Wakes the memory agent (new work, or a dead letter was retried). */
+  wakeAgent: () => void;
+  version: string;
+  startedAt: number;
+  /** Asks the worker process to restart itself (viewer "restart" button). */
+  requestRestart: () => void;
+  /** Directory of the built viewer (index.html + assets). */
+  uiDir: string;
+}

@@ -1,0 +1,189 @@
+// The worker: HTTP app, store, memory agent and their life cycle (lock, pid file, shutdown).
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import type { Server } from 'node:http';
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import { createLogger, setLogLevel } from '../../shared/logger.js';
+import { dbPath, ensureDataDir, pidFilePath } from '../../shared/paths.js';
+import { writeFileAtomic } from '../../shared/fsutil.js';
+import { loadSettings, type Settings } from '../../shared/SettingsManager.js';
+import { openStore, type Store } from '../sqlite/Store.js';
+import { EventBus } from './EventBus.js';
+import { loopbackGuard } from './http.js';
+import { acquireWorkerLock, isAlive } from './lock.js';
+import { MemoryAgent } from './MemoryAgent.js';
+import type { Provider } from './providers.js';
+import { adminRoutes } from './routes/admin.js';
+import { recallRoutes } from './routes/recall.js';
+import { sessionRoutes } from './routes/sessions.js';
+import { streamRoutes } from './routes/stream.js';
+import { uiRoutes } from './routes/ui.js';
+import { SessionService } from './SessionService.js';
+import type { WorkerDeps } from './WorkerDeps.js';
+
+declare const __CLAUDE_MEM_VERSION__: string;
+export const VERSION = typeof __CLAUDE_MEM_VERSION__ === 'string' ? __CLAUDE_MEM_VERSION__ : '0.0.0-dev';
+
+const MAX_BODY_BYTES = 8 * 1024 * 1024;
+const MAX_IMPORT_BYTES = 256 * 1024 * 1024;
+
+export interface PidInfo {
+  pid: number;
+  port: number;
+  host: string;
+  startedAt: string;
+  version: string;
+}
+
+export function readPidFile(): PidInfo | null {
+  try {
+    return JSON.parse(fs.readFileSync(pidFilePath(), 'utf8')) as PidInfo;
+  } catch {
+    return null;
+  }
+}
+
+export function createApp(deps: WorkerDeps, allowedHosts: string[] = []): Hono {
+  const log = createLogger('http');
+  const app = new Hono();
+  app.use('*', loopbackGuard(allowedHosts));
+  app.use('*', async (c, next) => {
+    const limit = c.req.path === '/api/import' ? MAX_IMPORT_BYTES : MAX_BODY_BYTES;
+    return bodyLimit({
+      maxSize: limit,
+      onError: (cx) => cx.json({ error: `body: larger than ${limit} bytes; send less (tool outputs are truncated by the hooks)` }, 413),
+    })(c, next);
+  });
+  app.onError((err, c) => {
+    if (err instanceof HTTPException) return c.json({ error: err.message }, err.status);
+    log.error('Unhandled error in request', { path: c.req.path, error: err });
+    return c.json({ error: `internal error: ${err.message}` }, 500);
+  });
+  app.notFound((c) => c.json({ error: `no route ${c.req.method} ${c.req.path}` }, 404));
+  app.route('/', sessionRoutes(deps));
+  app.route('/', recallRoutes(deps));
+  app.route('/', adminRoutes(deps));
+  app.route('/', streamRoutes(deps));
+  app.route('/', uiRoutes(deps));
+  return app;
+}
+
+export interface StartOptions {
+  uiDir: string;
+  /** Overrides CLAUDE_MEM_WORKER_PORT (0 = any free port). */
+  port?: number;
+  providerFactory?: (settings: Settings, env: Record<string, string>) => Provider;
+  /** Called when the viewer asks for a restart. */
+  onRestartRequested?: () => void;
+}
+
+export type StartResult =
+  | { status: 'running'; port: number; host: string; stop: () => Promise<void>; store: Store; agent: MemoryAgent }
+  | { status: 'already-running'; pid: number; port: number | null };
+
+export async function startWorker(opts: StartOptions): Promise<StartResult> {
+  ensureDataDir();
+  const log = createLogger('worker');
+  let loaded = loadSettings();
+  setLogLevel(loaded.settings.CLAUDE_MEM_LOG_LEVEL);
+  for (const issue of loaded.errors) log.warn(`Settings: ${issue.message}`);
+
+  const lock = acquireWorkerLock();
+  if (!lock.acquired) {
+    const pid = readPidFile();
+    return { status: 'already-running', pid: lock.ownerPid, port: pid && pid.pid === lock.ownerPid ? pid.port : null };
+  }
+
+  let store: Store;
+  try {
+    store = openStore(dbPath());
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+  const bus = new EventBus();
+  const settings = () => loaded.settings;
+  const workerId = `${process.pid}-${randomUUID().slice(0, 8)}`;
+  const agent = new MemoryAgent({
+    store,
+    bus,
+    settings,
+    workerId,
+    log: createLogger('agent'),
+    providerFactory: opts.providerFactory,
+    retryBaseMs: process.env.CLAUDE_MEM_RETRY_BASE_MS ? Number(process.env.CLAUDE_MEM_RETRY_BASE_MS) : undefined,
+  });
+  const startedAt = Date.now();
+  const deps: WorkerDeps = {
+    store,
+    bus,
+    sessions: new SessionService(store, bus, settings),
+    settings,
+    reloadSettings: () => {
+      loaded = loadSettings({ createIfMissing: false });
+      setLogLevel(loaded.settings.CLAUDE_MEM_LOG_LEVEL);
+    },
+    agentStatus: () => agent.status(),
+    wakeAgent: () => agent.wake(),
+    version: VERSION,
+    startedAt,
+    requestRestart: () => opts.onRestartRequested?.(),
+    uiDir: opts.uiDir,
+  };
+
+  const host = loaded.settings.CLAUDE_MEM_WORKER_HOST;
+  const port = opts.port ?? Number(loaded.settings.CLAUDE_MEM_WORKER_PORT);
+  const app = createApp(deps, host === '0.0.0.0' || host === '::' ? [] : [host]);
+
+  let server: Server;
+  let boundPort: number;
+  try {
+    ({ server, port: boundPort } = await new Promise<{ server: Server; port: number }>((resolve, reject) => {
+      const s = serve({ fetch: app.fetch, port, hostname: host }, (info) => resolve({ server: s as Server, port: info.port }));
+      (s as Server).once('error', reject);
+    }));
+  } catch (err) {
+    store.close();
+    lock.release();
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'EADDRINUSE') {
+      throw new Error(
+        `Port ${port} on ${host} is already in use by another program. Set CLAUDE_MEM_WORKER_PORT in settings.json to a free port.`,
+      );
+    }
+    throw err;
+  }
+  // Keep-alive sockets must not hold shutdown open.
+  server.keepAliveTimeout = 5000;
+
+  writeFileAtomic(
+    pidFilePath(),
+    JSON.stringify({ pid: process.pid, port: boundPort, host, startedAt: new Date(startedAt).toISOString(), version: VERSION } satisfies PidInfo),
+    0o600,
+  );
+  agent.start();
+  log.info('Worker started', { pid: process.pid, host, port: boundPort, version: VERSION, db: dbPath() });
+
+  let stopping: Promise<void> | null = null;
+  const stop = () =>
+    (stopping ??= (async () => {
+      log.info('Worker stopping');
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections?.();
+      });
+      await agent.stop();
+      store.close();
+      const pid = readPidFile();
+      if (pid?.pid === process.pid) fs.rmSync(pidFilePath(), { force: true });
+      lock.release();
+      log.info('Worker stopped');
+    })());
+
+  return { status: 'running', port: boundPort, host, stop, store, agent };
+}
+
+export { isAlive };

@@ -1,0 +1,156 @@
+// Health, queue, logs, settings/credentials, import/export and restart endpoints.
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { describeCredentialSources, RECOGNISED_ENV_KEYS, saveClaudeMemEnv } from '../../../shared/EnvManager.js';
+import { tailLog } from '../../../shared/logger.js';
+import { workerErrorLogPath, workerLogPath } from '../../../shared/paths.js';
+import {
+  SECRET_SETTINGS_KEYS,
+  SETTINGS_DESCRIPTIONS,
+  SETTINGS_KEYS,
+  SettingsFileError,
+  SettingsValidationError,
+  loadSettings,
+  saveSettings,
+} from '../../../shared/SettingsManager.js';
+import { badRequest, parseJsonBody, parseQuery } from '../http.js';
+import { exportMemory, importMemory } from '../importExport.js';
+import { importBody } from '../schemas.js';
+import type { WorkerDeps } from '../WorkerDeps.js';
+import { projectScope } from '../../context/contextService.js';
+
+// Settings that take effect only when the worker restarts (the rest are read per use).
+const RESTART_KEYS = new Set([
+  'CLAUDE_MEM_WORKER_HOST',
+  'CLAUDE_MEM_WORKER_PORT',
+  'CLAUDE_MEM_PROVIDER',
+  'CLAUDE_MEM_MODEL',
+  'CLAUDE_MEM_CLAUDE_TRANSPORT',
+  'CLAUDE_MEM_EMBEDDINGS',
+  'CLAUDE_MEM_DATABASE_URL',
+]);
+
+/** Settings as the browser may see them: secrets only as set / not set. */
+function publicSettings(settings: Record<string, string>) {
+  const out: Record<string, string> = {};
+  for (const k of SETTINGS_KEYS) out[k] = SECRET_SETTINGS_KEYS.includes(k) ? '' : settings[k];
+  return out;
+}
+
+export function adminRoutes(deps: WorkerDeps): Hono {
+  const app = new Hono();
+  const { store } = deps;
+
+  app.get('/api/health', async (c) => {
+    const agent = await deps.agentStatus();
+    return c.json({
+      status: 'ok',
+      pid: process.pid,
+      version: deps.version,
+      uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),
+      queueDepth: await store.queue.depth(),
+      deadLetters: await store.queue.deadCount(),
+      provider: agent.provider,
+      model: agent.model,
+      baseUrlHost: agent.baseUrlHost,
+      lastError: agent.lastError,
+      paused: agent.paused,
+      budget: agent.budget,
+    });
+  });
+
+  app.get('/api/queue', async (c) =>
+    c.json({
+      depth: await store.queue.depth(),
+      pending: await store.queue.pending(100),
+      deadLetters: await store.queue.deadLetters(100),
+    }),
+  );
+
+  app.post('/api/queue/dead/:id/retry', async (c) => {
+    const id = Number(c.req.param('id'));
+    if (!Number.isInteger(id) || id < 1) badRequest('id: must be a dead-letter id (positive integer)');
+    if (!(await store.queue.retryDead(id))) return c.json({ error: `dead-lettered event ${id} not found` }, 404);
+    deps.wakeAgent();
+    return c.json({ status: 'requeued', id });
+  });
+
+  app.get('/api/logs', (c) => {
+    const q = parseQuery(
+      c,
+      z.object({
+        file: z.enum(['worker', 'error'], { error: 'file must be worker or error' }).default('worker'),
+        lines: z.coerce.number().int().min(1).max(5000).default(200),
+      }),
+    );
+    return c.json({ lines: tailLog(q.file === 'error' ? workerErrorLogPath() : workerLogPath(), q.lines) });
+  });
+
+  app.get('/api/settings', (c) => {
+    const loaded = loadSettings({ createIfMissing: false });
+    return c.json({
+      settings: publicSettings(loaded.settings),
+      descriptions: SETTINGS_DESCRIPTIONS,
+      secretKeys: SECRET_SETTINGS_KEYS,
+      credentials: Object.fromEntries(
+        describeCredentialSources({ autodetect: loaded.settings.CLAUDE_MEM_AUTODETECT_CLAUDE_CODE_ENV === 'true' }).credentials.map(
+          (d) => [d.key, { set: d.set, source: d.source }],
+        ),
+      ),
+      issues: loaded.errors,
+    });
+  });
+
+  app.post('/api/settings', async (c) => {
+    const body = await parseJsonBody(c, z.record(z.string(), z.string({ error: 'every setting value must be a string' })));
+    // An empty value for a secret setting means "unchanged": the browser never sees the old one.
+    for (const k of SECRET_SETTINGS_KEYS) if (body[k] === '') delete body[k];
+    const before = deps.settings();
+    try {
+      const saved = saveSettings(body);
+      deps.reloadSettings();
+      const restartRequired = Object.keys(body).some((k) => RESTART_KEYS.has(k) && before[k as keyof typeof before] !== body[k]);
+      return c.json({ settings: publicSettings(saved.settings), restartRequired });
+    } catch (err) {
+      if (err instanceof SettingsValidationError) {
+        const fields = Object.fromEntries(err.issues.map((i) => [i.key, i.message]));
+        return c.json({ error: err.message, fields }, 400);
+      }
+      if (err instanceof SettingsFileError) return c.json({ error: err.message }, 409);
+      throw err;
+    }
+  });
+
+  app.post('/api/credentials', async (c) => {
+    const body = await parseJsonBody(
+      c,
+      z
+        .record(z.string(), z.string().max(4096).refine((v) => !/[\r\n]/.test(v), 'value must be one line'))
+        .refine((r) => Object.keys(r).every((k) => (RECOGNISED_ENV_KEYS as readonly string[]).includes(k)), {
+          message: `keys must be among ${RECOGNISED_ENV_KEYS.join(', ')}`,
+        }),
+    );
+    saveClaudeMemEnv(body);
+    // Credentials are read when a session starts; a restart applies them everywhere.
+    return c.json({ saved: Object.keys(body), restartRequired: true });
+  });
+
+  app.post('/api/import', async (c) => {
+    const body = await parseJsonBody(c, importBody);
+    const result = await importMemory(store, body);
+    deps.bus.emit('status', { imported: result.observations.imported });
+    return c.json(result);
+  });
+
+  app.get('/api/export', async (c) => {
+    const project = c.req.query('project');
+    return c.json(await exportMemory(store, project ? projectScope({ project }).projects : undefined));
+  });
+
+  app.post('/api/worker/restart', (c) => {
+    setTimeout(deps.requestRestart, 50);
+    return c.json({ status: 'restarting' }, 202);
+  });
+
+  return app;
+}

@@ -1,0 +1,87 @@
+// Search, listing, timeline and context endpoints (SPEC §8.1).
+import { Hono } from 'hono';
+import { buildContext, projectScope } from '../../context/contextService.js';
+import { badRequest, parseJsonBody, parseQuery } from '../http.js';
+import { batchBody, contextQuery, listQuery, searchQuery, timelineQuery } from '../schemas.js';
+import type { WorkerDeps } from '../WorkerDeps.js';
+
+export function recallRoutes(deps: WorkerDeps): Hono {
+  const app = new Hono();
+  const { store } = deps;
+  const projects = (p?: string) => (p ? projectScope({ project: p }).projects : undefined);
+
+  app.get('/api/search', async (c) => {
+    const q = parseQuery(c, searchQuery);
+    const results = await store.search.search({
+      query: q.query,
+      project: q.project,
+      type: q.type,
+      concepts: q.concepts,
+      files: q.files,
+      dateStart: q.dateStart,
+      dateEnd: q.dateEnd,
+      orderBy: q.orderBy,
+      limit: q.limit,
+      offset: q.offset,
+      kinds: q.kinds,
+    });
+    return c.json(results);
+  });
+
+  app.get('/api/observations', async (c) => {
+    const q = parseQuery(c, listQuery);
+    return c.json(await store.sessions.listObservations({ projects: projects(q.project), limit: q.limit, offset: q.offset }));
+  });
+
+  app.post('/api/observations/batch', async (c) => {
+    const b = await parseJsonBody(c, batchBody);
+    let rows = await store.sessions.getObservations(b.ids);
+    if (b.project) rows = rows.filter((o) => o.project === b.project);
+    return c.json({ observations: rows });
+  });
+
+  app.get('/api/observation/:id', async (c) => {
+    const id = Number(c.req.param('id'));
+    if (!Number.isInteger(id) || id < 1) badRequest('id: must be a positive integer');
+    const [row] = await store.sessions.getObservations([id]);
+    return row ? c.json(row) : c.json({ error: `observation ${id} not found` }, 404);
+  });
+
+  app.get('/api/summaries', async (c) => {
+    const q = parseQuery(c, listQuery);
+    return c.json({ summaries: await store.sessions.listSummaries({ projects: projects(q.project), limit: q.limit, offset: q.offset }) });
+  });
+
+  app.get('/api/prompts', async (c) => {
+    const q = parseQuery(c, listQuery);
+    return c.json({ prompts: await store.sessions.listPrompts({ projects: projects(q.project), limit: q.limit, offset: q.offset }) });
+  });
+
+  app.get('/api/projects', async (c) => c.json({ projects: await store.sessions.listProjects() }));
+
+  app.get('/api/timeline', async (c) => {
+    const q = parseQuery(c, timelineQuery);
+    let anchor = q.anchor;
+    if (anchor === undefined) {
+      const best = await store.search.search({ query: q.query!, project: projects(q.project), limit: 1, kinds: ['observations'] });
+      if (best.observations.length === 0) return c.json({ anchor: null, items: [] });
+      anchor = best.observations[0].id;
+    }
+    const t = await store.sessions.timeline({ anchorId: anchor, projects: projects(q.project), before: q.before, after: q.after });
+    if (!t.anchor) return c.json({ error: `anchor: observation ${anchor} not found` }, 404);
+    const items = [
+      ...t.observations.map((o) => ({ kind: 'observation' as const, ...o })),
+      ...t.summaries.map((s) => ({ kind: 'summary' as const, ...s })),
+      ...t.prompts.map((p) => ({ kind: 'prompt' as const, ...p, created_at_epoch: Date.parse(p.created_at) })),
+    ].sort((a, b) => a.created_at_epoch - b.created_at_epoch);
+    return c.json({ anchor, items });
+  });
+
+  app.get('/api/context/inject', async (c) => {
+    const q = parseQuery(c, contextQuery);
+    const text = await buildContext(store, deps.settings(), projectScope(q));
+    return c.text(text, 200, { 'Content-Type': 'text/plain; charset=utf-8' });
+  });
+
+  return app;
+}
