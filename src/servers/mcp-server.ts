@@ -8,6 +8,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
+import { loadSettings } from '../shared/SettingsManager.js';
 import { OBSERVATION_TYPES, type Observation, type PromptRow, type Summary } from '../types.js';
 import {
   createWorkerClient,
@@ -350,11 +351,22 @@ function packageVersion(): string {
   }
 }
 
+/** Host and port as the worker itself reads them: settings.json, overridden by env vars. */
+function workerAddress(): { host?: string; port?: string } {
+  try {
+    const { settings } = loadSettings({ createIfMissing: false });
+    return { host: settings.CLAUDE_MEM_WORKER_HOST, port: settings.CLAUDE_MEM_WORKER_PORT };
+  } catch (err) {
+    logError('could not read settings; using env/defaults for the worker address', err);
+    return {};
+  }
+}
+
 export async function main(): Promise<void> {
   // A stray console.log from any dependency would corrupt the protocol stream.
   console.log = (...args: unknown[]) => console.error(...args);
   console.info = (...args: unknown[]) => console.error(...args);
-  const client = createWorkerClient();
+  const client = createWorkerClient(workerAddress());
   const server = createMcpServer({ client, startWorker: makeWorkerStarter(client), version: packageVersion() });
   await server.connect(new StdioServerTransport());
   logInfo(`ready; worker at ${client.baseUrl}`);

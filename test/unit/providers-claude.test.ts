@@ -228,7 +228,7 @@ describe('ClaudeProvider errors', () => {
     fake.setHandler(() => ({ hang: true }));
     const { session } = open(env());
     const pending = caught(sendOnce(session));
-    await new Promise((r) => setTimeout(r, 50));
+    while (fake.requests.length === 0) await new Promise((r) => setTimeout(r, 10));
     await session.close();
     const err = await pending;
     expect(err.details.errorType).toBe('aborted');
@@ -241,7 +241,8 @@ describe('ClaudeProvider errors', () => {
     const { session } = open(env());
     const ac = new AbortController();
     const pending = caught(session.send({ system: SYSTEM, turns: [userTurn('x')], signal: ac.signal }));
-    setTimeout(() => ac.abort(), 30);
+    while (fake.requests.length === 0) await new Promise((r) => setTimeout(r, 10));
+    ac.abort();
     expect((await pending).details.errorType).toBe('aborted');
   });
 });

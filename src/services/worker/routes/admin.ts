@@ -30,6 +30,9 @@ const RESTART_KEYS = new Set([
   'CLAUDE_MEM_DATABASE_URL',
 ]);
 
+// Above this many imported observations the import emits no per-row SSE events.
+const LIVE_IMPORT_LIMIT = 200;
+
 /** Settings as the browser may see them: secrets only as set / not set. */
 function publicSettings(settings: Record<string, string>) {
   const out: Record<string, string> = {};
@@ -138,7 +141,15 @@ export function adminRoutes(deps: WorkerDeps): Hono {
   app.post('/api/import', async (c) => {
     const body = await parseJsonBody(c, importBody);
     const result = await importMemory(store, body);
-    deps.bus.emit('status', { imported: result.observations.imported });
+    // Live viewers show newly imported observations like captured ones. Rows inserted by this
+    // import got the highest ids (SQLite assigns max(id)+1); skipped rows point at older ids.
+    // A bulk restore sends only the status event (the viewer reloads) instead of a flood.
+    const imported = result.observations.imported;
+    if (imported > 0 && imported <= LIVE_IMPORT_LIMIT) {
+      const newIds = [...new Set(result.observations.ids)].sort((a, b) => b - a).slice(0, imported);
+      for (const o of await store.sessions.getObservations(newIds.reverse())) deps.bus.emit('observation', o);
+    }
+    deps.bus.emit('status', { imported });
     return c.json(result);
   });
 

@@ -1,0 +1,122 @@
+// Runs the real Claude Code CLI headless for end-to-end tests (see docs/notes/claude-code-e2e.md).
+// The child gets a clean environment built here — never `...process.env` — so a developer's own
+// ANTHROPIC_* / CLAUDE_* variables or config cannot leak into (or out of) a test run.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const REPO_ROOT = path.resolve(__dirname, '../..');
+
+/** Where the CLI may be, in order: explicit override, this repo's node_modules, the scratch install. */
+export function claudeBinaryCandidates(): string[] {
+  const list: string[] = [];
+  if (process.env.CLAUDE_CODE_BIN) list.push(process.env.CLAUDE_CODE_BIN);
+  list.push(path.join(REPO_ROOT, 'node_modules/.bin/claude'), '/tmp/cc/node_modules/.bin/claude');
+  return list;
+}
+
+/** The first candidate that exists and is executable, or null. */
+export function findClaudeBinary(): string | null {
+  for (const candidate of claudeBinaryCandidates()) {
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+      return candidate;
+    } catch {
+      /* try the next one */
+    }
+  }
+  return null;
+}
+
+export interface ClaudeEnvOptions {
+  /** Temp HOME: Claude Code's ~/.claude, ~/.claude.json and transcripts all live under it. */
+  home: string;
+  /** The fake main-agent API. */
+  baseUrl: string;
+  /** Added last (e.g. CLAUDE_MEM_DATA_DIR, CLAUDE_MEM_WORKER_PORT); hooks and MCP servers inherit them. */
+  extra?: Record<string, string>;
+}
+
+/** The whole environment Claude Code is started with. */
+export function claudeEnv(opts: ClaudeEnvOptions): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+    HOME: opts.home,
+    // bypassPermissions is refused as root outside a sandbox.
+    IS_SANDBOX: '1',
+    // Only POST /v1/messages reaches the fake: no hello probe, no title or side requests.
+    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+    // Keeps the classic TodoWrite tool set that --tools names.
+    CLAUDE_CODE_ENABLE_TASKS: 'false',
+    // An API error fails the run at once instead of retrying for a minute.
+    CLAUDE_CODE_MAX_RETRIES: '0',
+    ANTHROPIC_BASE_URL: opts.baseUrl,
+    ANTHROPIC_API_KEY: 'sk-main-agent-test',
+    ...(opts.extra ?? {}),
+  };
+}
+
+export interface ClaudeRunOptions {
+  bin: string;
+  cwd: string;
+  prompt: string;
+  env: Record<string, string>;
+  /** Extra CLI arguments (e.g. `--resume <id>`). */
+  args?: string[];
+  /** Kill the run after this long. Default 60 s. */
+  timeoutMs?: number;
+}
+
+export interface ClaudeRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** Wall time from spawn to exit. */
+  ms: number;
+  timedOut: boolean;
+}
+
+export const CLAUDE_TOOLS = 'Bash,Read,Write,Edit,Grep,Glob,TodoWrite';
+export const CLAUDE_MODEL = 'claude-sonnet-4-5';
+
+/** One `claude -p` run; resolves when the process exits (or is killed on timeout). */
+export function runClaude(opts: ClaudeRunOptions): Promise<ClaudeRun> {
+  const started = Date.now();
+  const args = [
+    '-p',
+    opts.prompt,
+    '--permission-mode',
+    'bypassPermissions',
+    '--tools',
+    CLAUDE_TOOLS,
+    '--model',
+    CLAUDE_MODEL,
+    ...(opts.args ?? []),
+  ];
+  return new Promise((resolve, reject) => {
+    const child = spawn(opts.bin, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    child.stdout!.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, opts.timeoutMs ?? 60_000);
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(new Error(`could not start ${opts.bin}: ${err.message}`));
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, ms: Date.now() - started, timedOut });
+    });
+  });
+}
+
+/** A readable account of a run for assertion messages. */
+export function describeRun(run: ClaudeRun): string {
+  return `exit=${run.code} signal=${run.signal} timedOut=${run.timedOut} ms=${run.ms}\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}`;
+}
