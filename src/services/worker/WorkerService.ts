@@ -142,7 +142,8 @@ export async function startWorker(opts: StartOptions): Promise<StartResult> {
   let boundPort: number;
   try {
     ({ server, port: boundPort } = await new Promise<{ server: Server; port: number }>((resolve, reject) => {
-      const s = serve({ fetch: app.fetch, port, hostname: host }, (info) => resolve({ server: s as Server, port: info.port }));
+      // Long search queries travel in the URL: allow more than Node's default 16 KB of headers.
+      const s = serve({ fetch: app.fetch, port, hostname: host, serverOptions: { maxHeaderSize: 256 * 1024 } }, (info) => resolve({ server: s as Server, port: info.port }));
       (s as Server).once('error', reject);
     }));
   } catch (err) {
