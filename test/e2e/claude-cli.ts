@@ -63,6 +63,8 @@ export interface ClaudeRunOptions {
   env: Record<string, string>;
   /** Extra CLI arguments (e.g. `--resume <id>`). */
   args?: string[];
+  /** `--model`; omitted by default so the run never depends on a model's retirement date. */
+  model?: string;
   /** Kill the run after this long. Default 60 s. */
   timeoutMs?: number;
 }
@@ -78,7 +80,6 @@ export interface ClaudeRun {
 }
 
 export const CLAUDE_TOOLS = 'Bash,Read,Write,Edit,Grep,Glob,TodoWrite';
-export const CLAUDE_MODEL = 'claude-sonnet-4-5';
 
 /** One `claude -p` run; resolves when the process exits (or is killed on timeout). */
 export function runClaude(opts: ClaudeRunOptions): Promise<ClaudeRun> {
@@ -90,8 +91,7 @@ export function runClaude(opts: ClaudeRunOptions): Promise<ClaudeRun> {
     'bypassPermissions',
     '--tools',
     CLAUDE_TOOLS,
-    '--model',
-    CLAUDE_MODEL,
+    ...(opts.model ? ['--model', opts.model] : []),
     ...(opts.args ?? []),
   ];
   return new Promise((resolve, reject) => {
