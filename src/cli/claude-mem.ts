@@ -12,6 +12,7 @@ import { follow, health, startWorker, stopWorker, workerBaseUrl } from './worker
 import { runDoctor } from './doctor.js';
 import { formatSearchTable } from './format.js';
 import { progressBar } from './progress.js';
+import { runReindex } from './reindex.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const workerScript = path.resolve(here, '../services/worker/worker-main.js');
@@ -101,6 +102,10 @@ worker
     const b = h.budget;
     console.log(`Budget:    ${b.dailyLimit > 0 ? `${b.spentToday}/${b.dailyLimit} tokens today${b.exhausted ? ' — EXHAUSTED, events wait until tomorrow (UTC)' : ''}` : `unlimited (${b.spentToday} tokens today)`}`);
     if (h.paused) console.log(`Paused:    ${h.paused}`);
+    const v = h.embeddings;
+    if (v && v.mode !== 'none') {
+      console.log(`Vectors:   ${v.mode} · ${v.model ?? '-'} · ${v.indexed}/${v.total} indexed · ${v.state}${v.lastError ? ` — ${v.lastError.message}` : ''}`);
+    }
     if (h.lastError) console.log(`Last error (${h.lastError.at}): ${h.lastError.message}`);
     for (const d of queue.deadLetters.slice(0, 10)) console.log(`  dead #${d.id} ${d.kind} after ${d.attempts} attempts: ${d.last_error ?? ''}`);
   });
@@ -235,6 +240,28 @@ program
     }
     bar.done();
     console.log(`Imported ${sum.imported} records, skipped ${sum.skipped} already present.`);
+  });
+
+program
+  .command('migrate')
+  .description('copy the local SQLite store into PostgreSQL (--to) or back (--from); idempotent')
+  .option('--to <url>', 'postgres://… to copy the local store into')
+  .option('--from <url>', 'postgres://… to copy into the local store')
+  .action(async (opts: { to?: string; from?: string }) => {
+    // Loaded on demand: only this command needs the PostgreSQL driver.
+    const { runMigrate } = await import('./migrate.js');
+    const { summary } = await runMigrate(opts).catch((e: Error) => fail(e.message));
+    console.log(summary);
+  });
+
+program
+  .command('reindex')
+  .description('embed every observation for vector search (CLAUDE_MEM_EMBEDDINGS), with a progress bar')
+  .option('--reset', 'drop the stored vectors first: needed after changing the embedding model')
+  .action(async (opts: { reset?: boolean }) => {
+    await ensureWorker();
+    const s = await runReindex({ baseUrl: workerBaseUrl(), reset: opts.reset === true }).catch((e: Error) => fail(e.message));
+    console.log(`Vector index: ${s.indexed}/${s.total} observations embedded with ${s.model} (${s.dimension ?? '?'} dimensions).`);
   });
 
 program

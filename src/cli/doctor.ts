@@ -51,6 +51,12 @@ export async function runDoctor(opts: { pluginRoot: string; installed: { install
     (s.CLAUDE_MEM_PROVIDER === 'gemini' && !!s.CLAUDE_MEM_GEMINI_API_KEY);
   line(haveCred, `provider ${s.CLAUDE_MEM_PROVIDER}${haveCred ? ' has credentials' : ` needs ${wanted.join(' or ')} — \`claude-mem env set ${wanted[0]} …\``}`);
 
+  if (s.CLAUDE_MEM_DATABASE_URL.trim()) {
+    // Team mode: loaded on demand, only then is the PostgreSQL driver needed.
+    const { checkPostgres } = await import('../services/postgres/pgDoctor.js');
+    for (const l of await checkPostgres(s.CLAUDE_MEM_DATABASE_URL, s.CLAUDE_MEM_SHARED_PROJECTS)) line(l.good, l.text);
+  }
+
   const h = await health(1500);
   if (!h) line(false, `worker not answering at ${workerBaseUrl()} — \`claude-mem worker start\`, then \`claude-mem worker logs\``);
   else {

@@ -54,19 +54,32 @@ export function install(pluginRoot: string): InstallResult {
   return { settingsFile: file, backup: saved, changed: true };
 }
 
+/** Keys present before we first installed, per the backup install wrote (null: no usable backup). */
+function keysBeforeInstall(file: string): Set<string> | null {
+  try {
+    const before = JSON.parse(fs.readFileSync(`${file}.claude-mem-backup`, 'utf8')) as unknown;
+    return before && typeof before === 'object' && !Array.isArray(before) ? new Set(Object.keys(before)) : null;
+  } catch {
+    return null;
+  }
+}
+
 export function uninstall(): InstallResult {
   const file = claudeSettingsPath();
   const settings = readSettings(file);
   const marketplaces = objectAt(settings, 'extraKnownMarketplaces');
   const enabled = objectAt(settings, 'enabledPlugins');
   if (!(MARKETPLACE in marketplaces) && !(PLUGIN_ID in enabled)) return { settingsFile: file, backup: null, changed: false };
+  // Read before backup() overwrites it: an empty container the user already had is kept.
+  const hadBefore = keysBeforeInstall(file);
   const saved = backup(file);
   delete marketplaces[MARKETPLACE];
   delete enabled[PLUGIN_ID];
-  // Drop containers that only we had filled.
-  if (Object.keys(marketplaces).length) settings.extraKnownMarketplaces = marketplaces;
+  // Drop containers that only we had filled, so install + uninstall leaves the file as it was.
+  const keep = (key: string, value: Json) => Object.keys(value).length > 0 || !!hadBefore?.has(key);
+  if (keep('extraKnownMarketplaces', marketplaces)) settings.extraKnownMarketplaces = marketplaces;
   else delete settings.extraKnownMarketplaces;
-  if (Object.keys(enabled).length) settings.enabledPlugins = enabled;
+  if (keep('enabledPlugins', enabled)) settings.enabledPlugins = enabled;
   else delete settings.enabledPlugins;
   writeFileAtomic(file, JSON.stringify(settings, null, 2) + '\n');
   return { settingsFile: file, backup: saved, changed: true };

@@ -20,6 +20,16 @@ export interface Health {
   lastError: { message: string; kind: string; at: string } | null;
   paused: string | null;
   budget: { dailyLimit: number; spentToday: number; exhausted: boolean };
+  /** Vector search state (null from a worker without it). */
+  embeddings?: {
+    mode: string;
+    model: string | null;
+    dimension: number | null;
+    indexed: number;
+    total: number;
+    state: string;
+    lastError: { message: string; at: string } | null;
+  } | null;
 }
 
 export function workerBaseUrl(): string {

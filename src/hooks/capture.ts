@@ -1,5 +1,5 @@
 // Builds the worker request for a tool event (PostToolUse and PostToolUseFailure share it).
-import { boundValue } from '../shared/bound.js';
+import { boundToJsonSize, boundValue } from '../shared/bound.js';
 import { isExcludedProject, shouldSkipTool } from '../shared/privacy.js';
 import type { Settings } from '../shared/SettingsManager.js';
 import type { HookInput, HookOutput } from './hook-io.js';
@@ -20,8 +20,8 @@ export async function sendToolEvent(input: HookInput, settings: Settings): Promi
     session_id: input.session_id,
     cwd: input.cwd,
     tool_name: input.tool_name,
-    tool_input: boundValue(input.tool_input ?? null),
-    ...(failed ? { error: String(boundValue(String(input.error ?? 'unknown error'))) } : { tool_response: boundValue(input.tool_response ?? null) }),
+    tool_input: boundToJsonSize(input.tool_input ?? null),
+    ...(failed ? { error: String(boundValue(String(input.error ?? 'unknown error'))) } : { tool_response: boundToJsonSize(input.tool_response ?? null) }),
     tool_use_id: input.tool_use_id,
     agent_id: input.agent_id ?? null,
     agent_type: input.agent_type ?? null,

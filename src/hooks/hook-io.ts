@@ -3,28 +3,89 @@
 // Fail open: Claude Code must never be blocked or slowed by memory.
 import fs from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
 import { hookStatePath } from '../shared/paths.js';
 import { loadSettings, type Settings } from '../shared/SettingsManager.js';
 
 export type HookInput = Record<string, unknown> & { session_id?: string; cwd?: string; hook_event_name?: string };
 export type HookOutput = Record<string, unknown>;
 
-const MAX_STDIN_BYTES = 32 * 1024 * 1024;
+/** Payloads up to this size are parsed whole (a 50 MB tool output is rare but real). */
+const MAX_STDIN_BYTES = 128 * 1024 * 1024;
+/** Of a larger payload only the ends are kept, to recover the event's identity (see salvage). */
+const SALVAGE_BYTES = 256 * 1024;
+/** Reading and parsing a huge payload may take this long; the worker deadline starts after it. */
+const STDIN_DEADLINE_MS = 3000;
 /** Re-announce "memory offline" at most this often. */
 const OFFLINE_NOTICE_INTERVAL_MS = 30 * 60_000;
 
 export class WorkerUnreachable extends Error {}
 
-export async function readStdin(limit = MAX_STDIN_BYTES): Promise<string> {
-  if (process.stdin.isTTY) return '';
+export interface StdinText {
+  text: string;
+  /** Bytes received; larger than the text when the payload exceeded the limit. */
+  bytes: number;
+  /** For an oversized payload: its last bytes (the text then holds only its first bytes). */
+  tail: string | null;
+}
+
+export async function readStdin(limit = MAX_STDIN_BYTES): Promise<StdinText> {
+  if (process.stdin.isTTY) return { text: '', bytes: 0, tail: null };
   const chunks: Buffer[] = [];
+  let tail: Buffer[] = [];
+  let tailSize = 0;
   let size = 0;
   for await (const chunk of process.stdin) {
     const buf = chunk as Buffer;
-    if (size < limit) chunks.push(buf.subarray(0, limit - size));
-    size += buf.length; // keep draining so the writer never blocks on a full pipe
+    if (size + buf.length <= limit) chunks.push(buf);
+    else {
+      // Keep draining so the writer never blocks on a full pipe, remembering only the end.
+      tail.push(buf);
+      tailSize += buf.length;
+      while (tail.length > 1 && tailSize - tail[0].length >= SALVAGE_BYTES) tailSize -= tail.shift()!.length;
+    }
+    size += buf.length;
   }
-  return Buffer.concat(chunks).toString('utf8');
+  if (size <= limit) return { text: Buffer.concat(chunks).toString('utf8'), bytes: size, tail: null };
+  const head = Buffer.concat(chunks).subarray(0, SALVAGE_BYTES).toString('utf8');
+  const end = Buffer.concat(tail);
+  return { text: head, bytes: size, tail: end.subarray(Math.max(0, end.length - SALVAGE_BYTES)).toString('utf8') };
+}
+
+/**
+ * A payload too large to parse: recover the top-level string fields that identify the event from
+ * its two ends, and record that the tool output was too large rather than dropping the event.
+ */
+export function salvageOversized(stdin: StdinText): HookInput | null {
+  // Claude Code sends the identifying fields before tool_input/tool_response and tool_use_id
+  // after them: search the head up to the tool data, and the tail for the last occurrence.
+  const toolStart = stdin.text.search(/"tool_(?:input|response)"\s*:/);
+  const head = toolStart === -1 ? stdin.text : stdin.text.slice(0, toolStart);
+  const field = (name: string): string | undefined => {
+    const re = new RegExp(`"${name}"\\s*:\\s*"((?:[^"\\\\]|\\\\.){0,4096})"`, 'g');
+    const candidates = [[...head.matchAll(re)][0], [...(stdin.tail ?? '').matchAll(re)].at(-1)];
+    for (const m of candidates) {
+      if (!m) continue;
+      try {
+        return JSON.parse(`"${m[1]}"`) as string;
+      } catch {
+        /* malformed escape: try the other end */
+      }
+    }
+    return undefined;
+  };
+  const input: HookInput = {};
+  for (const name of ['session_id', 'cwd', 'hook_event_name', 'tool_name', 'tool_use_id', 'agent_id', 'agent_type']) {
+    const v = field(name);
+    if (v !== undefined) input[name] = v;
+  }
+  const event = input.hook_event_name;
+  if (!input.session_id || !input.tool_use_id || (event !== 'PostToolUse' && event !== 'PostToolUseFailure')) return null;
+  const note = `[payload of ${stdin.bytes} bytes was too large to capture]`;
+  if (event === 'PostToolUseFailure') input.error = note;
+  else input.tool_response = note;
+  input.tool_input = note;
+  return input;
 }
 
 export function hookSettings(): Settings {
@@ -90,9 +151,12 @@ export function offlineNotice(reason: string): string | null {
     /* no state yet */
   }
   try {
+    // On first use the data dir may not exist yet; without the state file the notice would repeat
+    // on every tool call.
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     fs.writeFileSync(file, JSON.stringify({ offlineNoticeAt: Date.now() }));
   } catch {
-    /* data dir missing or read-only: still tell the user this once */
+    /* data dir read-only: still tell the user */
   }
   return `claude-mem: memory worker is not reachable (${reason}); this session's activity is not being remembered. Start it with \`npx claude-mem worker start\`, or check \`npx claude-mem doctor\`.`;
 }
@@ -120,19 +184,27 @@ export async function runHook(
     printed = true;
     process.stdout.write(JSON.stringify(out) + '\n', () => process.exit(0));
   };
-  const deadline = setTimeout(() => finish({}), opts.deadlineMs ?? 1400);
+  // Two budgets: reading (and parsing) what Claude Code sent, then talking to the worker. A huge
+  // payload must not eat the worker's share, and a hung worker must not hold the hook.
+  let deadline = setTimeout(() => finish({}), STDIN_DEADLINE_MS);
   deadline.unref();
   try {
     // Inside the memory agent's own process tree: do nothing (no recursion).
     if (process.env.CLAUDE_MEM_INTERNAL === '1') return finish({});
-    const raw = await readStdin();
+    const stdin = await readStdin();
     let input: unknown;
-    try {
-      input = JSON.parse(raw);
-    } catch {
-      return finish({});
+    if (stdin.tail !== null) input = salvageOversized(stdin);
+    else {
+      try {
+        input = JSON.parse(stdin.text);
+      } catch {
+        return finish({});
+      }
     }
     if (!input || typeof input !== 'object' || Array.isArray(input)) return finish({});
+    clearTimeout(deadline);
+    deadline = setTimeout(() => finish({}), opts.deadlineMs ?? 1400);
+    deadline.unref();
     const settings = hookSettings();
     finish(await handler(input as HookInput, settings));
   } catch (err) {

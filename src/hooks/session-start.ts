@@ -19,26 +19,40 @@ async function healthy(target: WorkerTarget): Promise<boolean> {
   }
 }
 
-function startWorker(): void {
+/** Starts the worker detached; returns how to tell whether it has already exited (failed to start). */
+function startWorker(): () => number | null {
   const script = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../services/worker/worker-main.js');
-  ensureDataDir();
-  const log = fs.openSync(workerLogPath(), 'a');
-  const child = spawn(process.execPath, [script], {
-    detached: true,
-    stdio: ['ignore', log, log],
-    env: { ...process.env, CLAUDE_MEM_SPAWNED_BY: 'session-start-hook' },
-  });
-  child.unref();
+  let exitCode: number | null = null;
+  try {
+    ensureDataDir();
+    const log = fs.openSync(workerLogPath(), 'a');
+    const child = spawn(process.execPath, [script], {
+      detached: true,
+      stdio: ['ignore', log, log],
+      env: { ...process.env, CLAUDE_MEM_SPAWNED_BY: 'session-start-hook' },
+    });
+    child.once('exit', (code) => (exitCode = code ?? 1));
+    child.once('error', () => (exitCode = 1));
+    child.unref();
+  } catch (err) {
+    // Data dir not writable, no such script…: the worker cannot start; tell the user (fail open).
+    throw new WorkerUnreachable(`it could not be started: ${(err as Error).message}`);
+  }
+  return () => exitCode;
 }
 
 async function ensureWorker(settings: Settings): Promise<WorkerTarget> {
   const target = workerTarget(settings);
   if (await healthy(target)) return target;
-  startWorker();
+  const exited = startWorker();
   const until = Date.now() + START_WAIT_MS;
   while (Date.now() < until) {
     await new Promise((r) => setTimeout(r, 100));
     if (await healthy(target)) return target;
+    // A worker that exited (port taken, bad settings…) will not answer: stop waiting. Exit 0 means
+    // another worker holds the lock and may still be coming up, so keep polling for that one.
+    const code = exited();
+    if (code !== null && code !== 0) throw new WorkerUnreachable(`it failed to start (exit ${code}); see ${workerLogPath()}`);
   }
   throw new WorkerUnreachable(`it did not start within ${START_WAIT_MS / 1000} s; see ${workerLogPath()}`);
 }

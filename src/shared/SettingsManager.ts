@@ -183,6 +183,11 @@ export const SETTINGS_SPEC = {
     kind: int(1),
     description: 'Tries per LLM request for transient errors (429, 5xx, network), with backoff.',
   },
+  CLAUDE_MEM_REQUEST_TIMEOUT_MS: {
+    default: '60000',
+    kind: int(100),
+    description: 'How long one memory-agent LLM request may take before it is abandoned (and retried like any transient error).',
+  },
   CLAUDE_MEM_QUEUE_MAX_ATTEMPTS: {
     default: '5',
     kind: int(1),
@@ -205,8 +210,9 @@ export const SETTINGS_SPEC = {
   },
   CLAUDE_MEM_EMBEDDINGS: {
     default: 'none',
-    kind: oneOf('none', 'openai', 'local'),
-    description: 'Vector search: none, openai (an OpenAI-compatible /v1/embeddings endpoint) or local (transformers.js model files).',
+    kind: oneOf('none', 'openai', 'local', 'test'),
+    description:
+      'Vector search: none, openai (an OpenAI-compatible /v1/embeddings endpoint), local (transformers.js model files) or test (a built-in deterministic embedder for tests and evaluation only; it knows no synonyms).',
   },
   CLAUDE_MEM_EMBEDDINGS_BASE_URL: {
     default: 'http://127.0.0.1:11434/v1',

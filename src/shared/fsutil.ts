@@ -96,9 +96,9 @@ export function parseJsonText(text: string, filePath: string): unknown {
     const detail = err instanceof Error ? err.message : String(err);
     const offset = jsonErrorOffset(body, detail);
     const { line, column } = lineColumnAt(body, offset);
-    // V8 sometimes quotes the whole input in its message; keep only the first clause so a
-    // secret in the file does not end up in an error shown on screen or in a log.
-    const short = detail.split(/,\s*"/)[0].replace(/\s+in JSON at position \d+.*$/, '');
+    // V8 quotes the input in its message (all of it, or a `..."excerpt"...` around the error);
+    // keep only the first clause so a secret in the file never reaches the screen or a log.
+    const short = detail.split(/,\s*(?:\.\.\.)?"/)[0].replace(/\s+in JSON at position \d+.*$/, '');
     throw new JsonFileError(filePath, line, column, short);
   }
 }

@@ -69,3 +69,72 @@ export function resolveProject(cwd: string): ResolvedProject {
 export function projectsToRead(resolved: ResolvedProject): string[] {
   return resolved.parent && resolved.parent !== resolved.project ? [resolved.project, resolved.parent] : [resolved.project];
 }
+
+/** The git config file of the repository at `root` (a worktree's shared config lives in its common dir). */
+function gitConfigPath(root: string): string | null {
+  const gitPath = path.join(root, '.git');
+  try {
+    if (fs.statSync(gitPath).isDirectory()) return path.join(gitPath, 'config');
+    const m = /^gitdir:[ \t]*(.+?)[ \t]*$/m.exec(fs.readFileSync(gitPath, 'utf8'));
+    if (!m) return null;
+    const gitdir = path.resolve(root, m[1].trim());
+    let common = gitdir;
+    try {
+      common = path.resolve(gitdir, fs.readFileSync(path.join(gitdir, 'commondir'), 'utf8').trim());
+    } catch {
+      /* not a worktree: the gitdir holds the config */
+    }
+    return path.join(common, 'config');
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * `host/path` for a remote URL, so ssh and https spellings of one repository agree:
+ * `git@github.com:org/repo.git` and `https://user:tok@github.com/org/repo/` both give
+ * `github.com/org/repo`. Credentials and ports are dropped. Null for local paths (not shareable).
+ */
+export function normalizeRemoteUrl(url: string): string | null {
+  const u = url.trim();
+  let host: string;
+  let rest: string;
+  const scp = /^(?:[^@/\s]+@)?([^:/\s]+):(?!\/)(.+)$/.exec(u);
+  const std = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/]*@)?([^/:]+)(?::\d*)?\/(.+)$/i.exec(u);
+  if (/^file:/i.test(u) || /^[a-z]:[\\/]/i.test(u) || u.startsWith('/') || u.startsWith('.')) return null;
+  if (std) [, host, rest] = std;
+  else if (scp) [, host, rest] = scp;
+  else return null;
+  const repoPath = rest.replace(/\/+$/, '').replace(/\.git$/i, '').replace(/^\/+/, '');
+  if (!repoPath) return null;
+  return `${host.toLowerCase()}/${repoPath}`;
+}
+
+/**
+ * Project key from the git remote (`origin` first, else the first remote with a URL), or null
+ * outside git or without a remote. The same repository cloned on two machines has one key.
+ */
+export function remoteKey(cwd: string): string | null {
+  const { root } = resolveProject(cwd);
+  if (!root) return null;
+  const config = gitConfigPath(root);
+  let text: string;
+  try {
+    text = config ? fs.readFileSync(config, 'utf8') : '';
+  } catch {
+    return null;
+  }
+  const urls = new Map<string, string>();
+  let remote: string | null = null;
+  for (const line of text.split(/\r?\n/)) {
+    const section = /^\s*\[\s*([^\]\s"]+)(?:\s+"([^"]*)")?\s*\]/.exec(line);
+    if (section) {
+      remote = section[1].toLowerCase() === 'remote' ? (section[2] ?? null) : null;
+      continue;
+    }
+    const kv = /^\s*url\s*=\s*(.+?)\s*$/i.exec(line);
+    if (remote !== null && kv && !urls.has(remote)) urls.set(remote, kv[1].replace(/^"(.*)"$/, '$1'));
+  }
+  const url = urls.get('origin') ?? [...urls.values()][0];
+  return url ? normalizeRemoteUrl(url) : null;
+}

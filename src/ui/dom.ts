@@ -35,11 +35,6 @@ export function mount(el: Element, ...children: Child[]): void {
   append(el, ...children);
 }
 
-/** HTML-escapes text, for the rare place a string of markup is wanted (e.g. a download). */
-export function escapeHtml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
-}
-
 const FTS_WORDS = new Set(['and', 'or', 'not', 'near']);
 
 /** Words of a search query worth highlighting (FTS operators and punctuation dropped). */

@@ -1,13 +1,48 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { migrate, schemaVersion } from '../../src/services/sqlite/Database.js';
-import { openStore, type Store } from '../../src/services/sqlite/Store.js';
+import { openStore, type SqliteStore } from '../../src/services/sqlite/Store.js';
 import { buildMatchExpression } from '../../src/services/sqlite/ftsQuery.js';
+import { migratePg, pgSchemaVersion } from '../../src/services/postgres/migrations.js';
+import { openPgStore, type PgStore } from '../../src/services/postgres/PgStore.js';
+import type { Store } from '../../src/services/store.js';
 import type { ObservationInput, QueuedEvent } from '../../src/types.js';
+import { dropDatabase, freshDatabase, stopPgServer } from '../helpers/postgres.js';
+
+// The store contract runs against both backends; backend-specific checks sit in their own blocks.
+interface Backend {
+  name: 'sqlite' | 'postgres';
+  open(): Promise<Store>;
+  cleanup(): Promise<void>;
+}
 
 let dir: string;
+let pgUrl: string;
+const identity = { author: 'tester@host', owner: 'tester@host#test' };
+
+const BACKENDS: Backend[] = [
+  {
+    name: 'sqlite',
+    open: async () => {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cm-store-'));
+      return openStore(path.join(dir, 'claude-mem.db'));
+    },
+    cleanup: async () => fs.rmSync(dir, { recursive: true, force: true }),
+  },
+  {
+    name: 'postgres',
+    open: async () => {
+      pgUrl = await freshDatabase();
+      return openPgStore(pgUrl, { identity });
+    },
+    cleanup: async () => dropDatabase(pgUrl),
+  },
+];
+
+afterAll(() => stopPgServer());
+
 let store: Store;
 
 function toolEvent(id: string, extra: Partial<QueuedEvent['payload']> = {}): QueuedEvent {
@@ -41,145 +76,153 @@ function obs(over: Partial<ObservationInput> = {}): ObservationInput {
   };
 }
 
-beforeEach(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cm-store-'));
-  store = openStore(path.join(dir, 'claude-mem.db'));
-});
-afterEach(() => {
-  store.close();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
-
-describe('migrations', () => {
-  it('are recorded and idempotent', () => {
-    expect(schemaVersion(store.db)).toBeGreaterThanOrEqual(1);
-    expect(migrate(store.db)).toEqual([]);
-    expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
+describe.each(BACKENDS)('$name store', (backend) => {
+  beforeEach(async () => {
+    store = await backend.open();
   });
-});
-
-describe('sessions and prompts', () => {
-  it('numbers prompts per session and upserts sessions', async () => {
-    const s = await store.sessions.upsertSession({ contentSessionId: 'abc', project: 'p', cwd: '/p' });
-    expect(await store.sessions.addPrompt(s.id, 'first')).toBe(1);
-    expect(await store.sessions.addPrompt(s.id, 'second')).toBe(2);
-    const again = await store.sessions.upsertSession({ contentSessionId: 'abc', project: 'p', cwd: '/p' });
-    expect(again.id).toBe(s.id);
-    expect(again.prompt_counter).toBe(2);
-    const other = await store.sessions.upsertSession({ contentSessionId: 'abc', project: 'p', cwd: '/p', platform: 'cursor' });
-    expect(other.id).not.toBe(s.id);
-    expect((await store.sessions.latestPrompt(s.id))?.prompt_text).toBe('second');
-  });
-});
-
-describe('observations', () => {
-  it('dedupes the same session + title + narrative', async () => {
-    const a = await store.sessions.insertObservation(obs());
-    const b = await store.sessions.insertObservation(obs());
-    expect(a.inserted).toBe(true);
-    expect(b).toEqual({ id: a.id, inserted: false });
-    const c = await store.sessions.insertObservation(obs({ content_session_id: 's2' }));
-    expect(c.inserted).toBe(true);
-    const rows = await store.sessions.getObservations([c.id, a.id, 999]);
-    expect(rows.map((r) => r.id)).toEqual([c.id, a.id]);
-    expect(rows[0].facts).toEqual(['parser.ts strips ``` fences']);
-  });
-});
-
-describe('durable queue', () => {
-  it('is idempotent by tool_use_id, even after the event was processed', async () => {
-    const first = await store.queue.enqueue('s1', 'p', toolEvent('t1'));
-    expect(first.duplicate).toBe(false);
-    expect((await store.queue.enqueue('s1', 'p', toolEvent('t1'))).duplicate).toBe(true);
-    const claimed = await store.queue.claim('s1', 'w1', 10);
-    await store.queue.complete(claimed.map((e) => e.id), { observations: [obs()] });
-    expect(await store.queue.depth()).toBe(0);
-    expect((await store.queue.enqueue('s1', 'p', toolEvent('t1'))).duplicate).toBe(true);
-    expect(await store.queue.depth()).toBe(0);
+  afterEach(async () => {
+    await store.close();
+    await backend.cleanup();
   });
 
-  it('claims in order and never past an event waiting for retry', async () => {
-    for (const id of ['a', 'b', 'c']) await store.queue.enqueue('s1', 'p', toolEvent(id));
-    const [a] = await store.queue.claim('s1', 'w1', 1);
-    expect(a.tool_use_id).toBe('a');
-    expect(a.payload).toMatchObject({ tool_use_id: 'a' });
-    await store.queue.fail([a.id], 'boom', { retryAt: Date.now() + 60_000, maxAttempts: 5, countAttempt: true });
-    expect(await store.queue.claim('s1', 'w1', 10)).toEqual([]);
-    const later = await store.queue.claim('s1', 'w1', 10, Date.now() + 61_000);
-    expect(later.map((e) => e.tool_use_id)).toEqual(['a', 'b', 'c']);
-    expect(later[0].attempts).toBe(1);
-    expect(later[0].last_error).toBe('boom');
+  describe('migrations', () => {
+    it('are recorded and idempotent', async () => {
+      if (backend.name === 'sqlite') {
+        const db = (store as SqliteStore).db;
+        expect(schemaVersion(db)).toBeGreaterThanOrEqual(1);
+        expect(migrate(db)).toEqual([]);
+        expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+      } else {
+        const pool = (store as PgStore).pool;
+        expect(await pgSchemaVersion(pool)).toBeGreaterThanOrEqual(1);
+        expect(await migratePg(pool)).toEqual([]);
+      }
+    });
   });
 
-  it('stores results and deletes events in one transaction', async () => {
-    await store.queue.enqueue('s1', 'p', toolEvent('x'));
-    const claimed = await store.queue.claim('s1', 'w1', 10);
-    const bad = obs({ type: undefined as never }); // NOT NULL violation inside the transaction
-    await expect(store.queue.complete([claimed[0].id], { observations: [obs({ title: 'ok one' }), bad] })).rejects.toThrow();
-    expect(await store.queue.depth()).toBe(1);
-    expect((await store.sessions.counts()).observations).toBe(0);
+  describe('sessions and prompts', () => {
+    it('numbers prompts per session and upserts sessions', async () => {
+      const s = await store.sessions.upsertSession({ contentSessionId: 'abc', project: 'p', cwd: '/p' });
+      expect(await store.sessions.addPrompt(s.id, 'first')).toBe(1);
+      expect(await store.sessions.addPrompt(s.id, 'second')).toBe(2);
+      const again = await store.sessions.upsertSession({ contentSessionId: 'abc', project: 'p', cwd: '/p' });
+      expect(again.id).toBe(s.id);
+      expect(again.prompt_counter).toBe(2);
+      const other = await store.sessions.upsertSession({ contentSessionId: 'abc', project: 'p', cwd: '/p', platform: 'cursor' });
+      expect(other.id).not.toBe(s.id);
+      expect((await store.sessions.latestPrompt(s.id))?.prompt_text).toBe('second');
+    });
   });
 
-  it('dead-letters after max attempts and can retry a dead event', async () => {
-    await store.queue.enqueue('s1', 'p', toolEvent('d'));
-    for (let i = 0; i < 3; i++) {
-      const c = await store.queue.claim('s1', 'w1', 1, Date.now() + i * 1000);
-      await store.queue.fail(c.map((e) => e.id), `500 api_error: try ${i}`, { retryAt: 0, maxAttempts: 3, countAttempt: true });
-    }
-    expect(await store.queue.depth()).toBe(0);
-    const dead = await store.queue.deadLetters();
-    expect(dead).toHaveLength(1);
-    expect(dead[0]).toMatchObject({ attempts: 3, last_error: '500 api_error: try 2', tool_use_id: 'd' });
-    expect(await store.queue.retryDead(dead[0].id)).toBe(true);
-    expect(await store.queue.depth()).toBe(1);
-    expect(await store.queue.deadCount()).toBe(0);
+  describe('observations', () => {
+    it('dedupes the same session + title + narrative', async () => {
+      const a = await store.sessions.insertObservation(obs());
+      const b = await store.sessions.insertObservation(obs());
+      expect(a.inserted).toBe(true);
+      expect(b).toEqual({ id: a.id, inserted: false });
+      const c = await store.sessions.insertObservation(obs({ content_session_id: 's2' }));
+      expect(c.inserted).toBe(true);
+      const rows = await store.sessions.getObservations([c.id, a.id, 999]);
+      expect(rows.map((r) => r.id)).toEqual([c.id, a.id]);
+      expect(rows[0].facts).toEqual(['parser.ts strips ``` fences']);
+    });
   });
 
-  it('does not count attempts for failures that are not the event’s fault', async () => {
-    await store.queue.enqueue('s1', 'p', toolEvent('e'));
-    for (let i = 0; i < 10; i++) {
-      const c = await store.queue.claim('s1', 'w1', 1);
-      await store.queue.fail(c.map((e) => e.id), '401 authentication_error', { retryAt: 0, maxAttempts: 3, countAttempt: false });
-    }
-    expect(await store.queue.depth()).toBe(1);
-    expect(await store.queue.deadCount()).toBe(0);
+  describe('durable queue', () => {
+    it('is idempotent by tool_use_id, even after the event was processed', async () => {
+      const first = await store.queue.enqueue('s1', 'p', toolEvent('t1'));
+      expect(first.duplicate).toBe(false);
+      expect((await store.queue.enqueue('s1', 'p', toolEvent('t1'))).duplicate).toBe(true);
+      const claimed = await store.queue.claim('s1', 'w1', 10);
+      await store.queue.complete(claimed.map((e) => e.id), { observations: [obs()] });
+      expect(await store.queue.depth()).toBe(0);
+      expect((await store.queue.enqueue('s1', 'p', toolEvent('t1'))).duplicate).toBe(true);
+      expect(await store.queue.depth()).toBe(0);
+    });
+
+    it('claims in order and never past an event waiting for retry', async () => {
+      for (const id of ['a', 'b', 'c']) await store.queue.enqueue('s1', 'p', toolEvent(id));
+      const [a] = await store.queue.claim('s1', 'w1', 1);
+      expect(a.tool_use_id).toBe('a');
+      expect(a.payload).toMatchObject({ tool_use_id: 'a' });
+      await store.queue.fail([a.id], 'boom', { retryAt: Date.now() + 60_000, maxAttempts: 5, countAttempt: true });
+      expect(await store.queue.claim('s1', 'w1', 10)).toEqual([]);
+      const later = await store.queue.claim('s1', 'w1', 10, Date.now() + 61_000);
+      expect(later.map((e) => e.tool_use_id)).toEqual(['a', 'b', 'c']);
+      expect(later[0].attempts).toBe(1);
+      expect(later[0].last_error).toBe('boom');
+    });
+
+    it('stores results and deletes events in one transaction', async () => {
+      await store.queue.enqueue('s1', 'p', toolEvent('x'));
+      const claimed = await store.queue.claim('s1', 'w1', 10);
+      const bad = obs({ type: undefined as never }); // NOT NULL violation inside the transaction
+      await expect(store.queue.complete([claimed[0].id], { observations: [obs({ title: 'ok one' }), bad] })).rejects.toThrow();
+      expect(await store.queue.depth()).toBe(1);
+      expect((await store.sessions.counts()).observations).toBe(0);
+    });
+
+    it('dead-letters after max attempts and can retry a dead event', async () => {
+      await store.queue.enqueue('s1', 'p', toolEvent('d'));
+      for (let i = 0; i < 3; i++) {
+        const c = await store.queue.claim('s1', 'w1', 1, Date.now() + i * 1000);
+        await store.queue.fail(c.map((e) => e.id), `500 api_error: try ${i}`, { retryAt: 0, maxAttempts: 3, countAttempt: true });
+      }
+      expect(await store.queue.depth()).toBe(0);
+      const dead = await store.queue.deadLetters();
+      expect(dead).toHaveLength(1);
+      expect(dead[0]).toMatchObject({ attempts: 3, last_error: '500 api_error: try 2', tool_use_id: 'd' });
+      expect(await store.queue.retryDead(dead[0].id)).toBe(true);
+      expect(await store.queue.depth()).toBe(1);
+      expect(await store.queue.deadCount()).toBe(0);
+    });
+
+    it('does not count attempts for failures that are not the event’s fault', async () => {
+      await store.queue.enqueue('s1', 'p', toolEvent('e'));
+      for (let i = 0; i < 10; i++) {
+        const c = await store.queue.claim('s1', 'w1', 1);
+        await store.queue.fail(c.map((e) => e.id), '401 authentication_error', { retryAt: 0, maxAttempts: 3, countAttempt: false });
+      }
+      expect(await store.queue.depth()).toBe(1);
+      expect(await store.queue.deadCount()).toBe(0);
+    });
+
+    it('expires claims held by a dead worker', async () => {
+      await store.queue.enqueue('s1', 'p', toolEvent('z'));
+      await store.queue.claim('s1', 'dead-worker', 10);
+      expect(await store.queue.claim('s1', 'w2', 10)).toEqual([]);
+      expect(await store.queue.expireClaims('w2', 60_000)).toBe(1);
+      expect(await store.queue.claim('s1', 'w2', 10)).toHaveLength(1);
+    });
+
+    it('tracks token spend per UTC day', async () => {
+      await store.queue.recordUsage({ input_tokens: 100, output_tokens: 20, cache_read_tokens: 5, cache_write_tokens: 0 });
+      await store.queue.recordUsage({ input_tokens: 10, output_tokens: 2, cache_read_tokens: 0, cache_write_tokens: 0 });
+      expect(await store.queue.spentToday()).toBe(137);
+      expect(await store.queue.spentToday(Date.now() + 86_400_000)).toBe(0);
+    });
   });
 
-  it('expires claims held by a dead worker', async () => {
-    await store.queue.enqueue('s1', 'p', toolEvent('z'));
-    await store.queue.claim('s1', 'dead-worker', 10);
-    expect(await store.queue.claim('s1', 'w2', 10)).toEqual([]);
-    expect(await store.queue.expireClaims('w2', 60_000)).toBe(1);
-    expect(await store.queue.claim('s1', 'w2', 10)).toHaveLength(1);
-  });
+  describe('search', () => {
+    it('ranks title hits first and filters', async () => {
+      await store.sessions.insertObservation(obs({ title: 'Unrelated change', narrative: 'mentions the parser once' }));
+      const hit = await store.sessions.insertObservation(obs({ title: 'Parser rewrite for fences', narrative: 'n' }));
+      await store.sessions.insertObservation(obs({ title: 'Parser in other project', project: 'other', narrative: 'x' }));
+      const res = await store.search.search({ query: 'parser', project: 'proj' });
+      expect(res.observations[0].id).toBe(hit.id);
+      expect(res.observations.every((o) => o.project === 'proj')).toBe(true);
+      const typed = await store.search.search({ query: 'parser', type: ['bugfix'] });
+      expect(typed.observations).toEqual([]);
+    });
 
-  it('tracks token spend per UTC day', async () => {
-    await store.queue.recordUsage({ input_tokens: 100, output_tokens: 20, cache_read_tokens: 5, cache_write_tokens: 0 });
-    await store.queue.recordUsage({ input_tokens: 10, output_tokens: 2, cache_read_tokens: 0, cache_write_tokens: 0 });
-    expect(await store.queue.spentToday()).toBe(137);
-    expect(await store.queue.spentToday(Date.now() + 86_400_000)).toBe(0);
-  });
-});
-
-describe('search', () => {
-  it('ranks title hits first and filters', async () => {
-    await store.sessions.insertObservation(obs({ title: 'Unrelated change', narrative: 'mentions the parser once' }));
-    const hit = await store.sessions.insertObservation(obs({ title: 'Parser rewrite for fences', narrative: 'n' }));
-    await store.sessions.insertObservation(obs({ title: 'Parser in other project', project: 'other', narrative: 'x' }));
-    const res = await store.search.search({ query: 'parser', project: 'proj' });
-    expect(res.observations[0].id).toBe(hit.id);
-    expect(res.observations.every((o) => o.project === 'proj')).toBe(true);
-    const typed = await store.search.search({ query: 'parser', type: ['bugfix'] });
-    expect(typed.observations).toEqual([]);
-  });
-
-  it('never errors on hostile query text', async () => {
-    await store.sessions.insertObservation(obs());
-    const hostile = ['"', '"unbalanced', 'NEAR(a b)', 'a AND', '*', '-x', '(((', 'title:foo', '^', '🙂', 'x'.repeat(10_000), '', '   ', "'; DROP TABLE observations; --"];
-    for (const q of hostile) {
-      await expect(store.search.search({ query: q })).resolves.toBeDefined();
-    }
-    expect(buildMatchExpression('what is NEAR the "parser"?')).toBe('"near" OR "parser"');
-    expect(buildMatchExpression('!!!')).toBeNull();
+    it('never errors on hostile query text', async () => {
+      await store.sessions.insertObservation(obs());
+      const hostile = ['"', '"unbalanced', 'NEAR(a b)', 'a AND', '*', '-x', '(((', 'title:foo', '^', '🙂', 'x'.repeat(10_000), '', '   ', "'; DROP TABLE observations; --"];
+      for (const q of hostile) {
+        await expect(store.search.search({ query: q })).resolves.toBeDefined();
+      }
+      expect(buildMatchExpression('what is NEAR the "parser"?')).toBe('"near" OR "parser"');
+      expect(buildMatchExpression('!!!')).toBeNull();
+    });
   });
 });

@@ -2,7 +2,7 @@
 import type { Settings } from '../../shared/SettingsManager.js';
 import { getBool, getInt } from '../../shared/SettingsManager.js';
 import { projectsToRead, resolveProject } from '../../shared/project.js';
-import type { Store } from '../sqlite/Store.js';
+import type { Store } from '../store.js';
 import { renderContext } from './ContextBuilder.js';
 
 /** The project name and the projects whose memory it reads (a worktree reads its parent's too). */

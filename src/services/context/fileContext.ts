@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { projectsToRead, resolveProject } from '../../shared/project.js';
-import type { Store } from '../sqlite/Store.js';
+import type { Store } from '../store.js';
 
 const MAX_ROWS = 5;
 const MAX_BYTES = 2000;

@@ -9,6 +9,8 @@ import type {
   SummaryInput,
 } from '../../types.js';
 import type { Db } from './Database.js';
+import type { StoreIdentity } from '../../shared/identity.js';
+import { remoteKey } from '../../shared/project.js';
 import { contentHash, timeColumns, toObservation, toPrompt, toSummary, tokenColumns } from './rows.js';
 
 export interface InsertResult {
@@ -30,6 +32,18 @@ export interface ProjectInfo {
 
 // ---- sync helpers, shared with EventQueue's completion transaction ----
 
+// Author and project key of a row: given explicitly (a copy from another store), else the session's.
+const IDENTITY_VALUES = `COALESCE(@author, (SELECT author FROM sessions WHERE content_session_id = @content_session_id ORDER BY id LIMIT 1)),
+         COALESCE(@project_key, (SELECT project_key FROM sessions WHERE content_session_id = @content_session_id ORDER BY id LIMIT 1))`;
+
+function identityParams(row: object): { author: string | null; project_key: string | null } {
+  const r = row as { author?: unknown; project_key?: unknown };
+  return {
+    author: typeof r.author === 'string' ? r.author : null,
+    project_key: typeof r.project_key === 'string' ? r.project_key : null,
+  };
+}
+
 export function insertObservationSync(db: Db, o: ObservationInput): InsertResult {
   const hash = contentHash(o.title, o.narrative);
   const t = timeColumns(o.created_at);
@@ -37,10 +51,12 @@ export function insertObservationSync(db: Db, o: ObservationInput): InsertResult
     .prepare(
       `INSERT INTO observations (content_session_id, project, type, title, subtitle, narrative,
          facts, concepts, files_read, files_modified, prompt_number, agent_id, model,
-         input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, content_hash, created_at, created_at_epoch)
+         input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, content_hash, created_at, created_at_epoch,
+         author, project_key)
        VALUES (@content_session_id, @project, @type, @title, @subtitle, @narrative, @facts, @concepts,
          @files_read, @files_modified, @prompt_number, @agent_id, @model,
-         @input_tokens, @output_tokens, @cache_read_tokens, @cache_write_tokens, @hash, @created_at, @created_at_epoch)
+         @input_tokens, @output_tokens, @cache_read_tokens, @cache_write_tokens, @hash, @created_at, @created_at_epoch,
+         ${IDENTITY_VALUES})
        ON CONFLICT (content_session_id, content_hash) DO NOTHING`,
     )
     .run({
@@ -60,6 +76,7 @@ export function insertObservationSync(db: Db, o: ObservationInput): InsertResult
       ...tokenColumns(o.tokens),
       hash,
       ...t,
+      ...identityParams(o),
     });
   if (res.changes > 0) return { id: Number(res.lastInsertRowid), inserted: true };
   const existing = db
@@ -76,10 +93,10 @@ export function insertSummarySync(db: Db, s: SummaryInput): InsertResult {
     .prepare(
       `INSERT INTO summaries (content_session_id, project, request, investigated, learned, completed,
          next_steps, notes, prompt_number, model, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
-         content_hash, created_at, created_at_epoch)
+         content_hash, created_at, created_at_epoch, author, project_key)
        VALUES (@content_session_id, @project, @request, @investigated, @learned, @completed, @next_steps, @notes,
          @prompt_number, @model, @input_tokens, @output_tokens, @cache_read_tokens, @cache_write_tokens,
-         @hash, @created_at, @created_at_epoch)
+         @hash, @created_at, @created_at_epoch, ${IDENTITY_VALUES})
        ON CONFLICT (content_session_id, content_hash) DO NOTHING`,
     )
     .run({
@@ -96,6 +113,7 @@ export function insertSummarySync(db: Db, s: SummaryInput): InsertResult {
       ...tokenColumns(s.tokens),
       hash,
       ...t,
+      ...identityParams(s),
     });
   if (res.changes > 0) return { id: Number(res.lastInsertRowid), inserted: true };
   const existing = db
@@ -159,7 +177,10 @@ function projectClause(projects: string[] | undefined, column = 'project'): { sq
 const PROMPT_SELECT = `SELECT p.*, s.content_session_id, s.project FROM user_prompts p JOIN sessions s ON s.id = p.session_id`;
 
 export class SessionStore {
-  constructor(readonly db: Db) {}
+  constructor(
+    readonly db: Db,
+    private readonly identity: StoreIdentity | null = null,
+  ) {}
 
   async upsertSession(args: {
     contentSessionId: string;
@@ -170,11 +191,19 @@ export class SessionStore {
     const platform = args.platform ?? 'claude-code';
     this.db
       .prepare(
-        `INSERT INTO sessions (content_session_id, platform, project, cwd, started_at)
-         VALUES (?, ?, ?, ?, ?)
+        `INSERT INTO sessions (content_session_id, platform, project, cwd, started_at, author, project_key)
+         VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (content_session_id, platform) DO UPDATE SET status = 'active', ended_at = NULL`,
       )
-      .run(args.contentSessionId, platform, args.project, args.cwd, new Date().toISOString());
+      .run(
+        args.contentSessionId,
+        platform,
+        args.project,
+        args.cwd,
+        new Date().toISOString(),
+        this.identity?.author ?? null,
+        args.cwd ? remoteKey(args.cwd) : null,
+      );
     return (await this.getSession(args.contentSessionId, platform))!;
   }
 

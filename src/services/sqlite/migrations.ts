@@ -182,4 +182,37 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'embedding model record',
+    // The vectors themselves live in a sqlite-vec table created at run time (VectorIndex), because
+    // its dimension comes from the model and the extension is loaded only when embeddings are on.
+    sql: `
+      CREATE TABLE embedding_meta (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        model TEXT NOT NULL,
+        dimension INTEGER NOT NULL CHECK (dimension > 0),
+        created_at TEXT NOT NULL
+      );
+      -- Which observations have a vector: a plain table answers "what is missing" with index
+      -- lookups, where probing the vec0 table row by row is a scan of its chunks.
+      CREATE TABLE embedded_observations (
+        observation_id INTEGER PRIMARY KEY
+      );
+    `,
+  },
+  {
+    version: 3,
+    name: 'sharing identity',
+    // Who recorded a row and the repository it belongs to (git remote key), so that a copy into a
+    // shared PostgreSQL store (claude-mem migrate) keeps them. Filled from the session on insert.
+    sql: `
+      ALTER TABLE sessions ADD COLUMN author TEXT;
+      ALTER TABLE sessions ADD COLUMN project_key TEXT;
+      ALTER TABLE observations ADD COLUMN author TEXT;
+      ALTER TABLE observations ADD COLUMN project_key TEXT;
+      ALTER TABLE summaries ADD COLUMN author TEXT;
+      ALTER TABLE summaries ADD COLUMN project_key TEXT;
+    `,
+  },
 ];

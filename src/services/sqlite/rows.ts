@@ -24,8 +24,15 @@ function tokens(r: Raw): TokenUsage | null {
   };
 }
 
+/** Adds the sharing identity columns when the row has them (absent on rows recorded before). */
+function withIdentity<T extends object>(row: T, r: Raw): T {
+  if (r.author != null) Object.assign(row, { author: String(r.author) });
+  if (r.project_key != null) Object.assign(row, { project_key: String(r.project_key) });
+  return row;
+}
+
 export function toObservation(r: Raw): Observation {
-  return {
+  return withIdentity<Observation>({
     id: Number(r.id),
     content_session_id: String(r.content_session_id),
     project: String(r.project),
@@ -43,11 +50,11 @@ export function toObservation(r: Raw): Observation {
     tokens: tokens(r),
     created_at: String(r.created_at),
     created_at_epoch: Number(r.created_at_epoch),
-  };
+  }, r);
 }
 
 export function toSummary(r: Raw): Summary {
-  return {
+  return withIdentity<Summary>({
     id: Number(r.id),
     content_session_id: String(r.content_session_id),
     project: String(r.project),
@@ -62,7 +69,7 @@ export function toSummary(r: Raw): Summary {
     tokens: tokens(r),
     created_at: String(r.created_at),
     created_at_epoch: Number(r.created_at_epoch),
-  };
+  }, r);
 }
 
 export function toPrompt(r: Raw): PromptRow {

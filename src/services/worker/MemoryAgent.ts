@@ -7,7 +7,7 @@ import { redactSecrets } from '../../shared/privacy.js';
 import type { Settings } from '../../shared/SettingsManager.js';
 import { getBool, getInt } from '../../shared/SettingsManager.js';
 import type { ObservationInput, PendingEventRow, SummarizePayload, TokenUsage, ToolEventPayload } from '../../types.js';
-import type { Store } from '../sqlite/Store.js';
+import type { Store } from '../store.js';
 import type { EventBus } from './EventBus.js';
 import { filesTouched } from './eventFormat.js';
 import { mergeFiles, parseAgentReply } from './parser.js';
@@ -163,10 +163,16 @@ export class MemoryAgent {
           for (const sessionId of await this.o.store.queue.readySessions()) {
             if (this.running.size >= MAX_CONCURRENT_SESSIONS) break;
             if (this.running.has(sessionId)) continue;
-            const p = this.drainSession(sessionId).finally(() => {
-              this.running.delete(sessionId);
-              this.wake();
-            });
+            const p = this.drainSession(sessionId)
+              .catch((err: unknown) => {
+                // A store failure outside any one event (claim, budget lookup).
+                this.recordError(err);
+                this.o.log.error('Memory agent session error', { session: sessionId, error: err });
+              })
+              .finally(() => {
+                this.running.delete(sessionId);
+                this.wake();
+              });
             this.running.set(sessionId, p);
           }
         }
@@ -199,8 +205,37 @@ export class MemoryAgent {
       if (await this.budgetExhausted()) return;
       const [event] = await this.o.store.queue.claim(contentSessionId, this.o.workerId, 1);
       if (!event) return;
-      const ok = await this.processEvent(event);
+      let ok: boolean;
+      try {
+        ok = await this.processEvent(event);
+      } catch (err) {
+        await this.releaseAfterInternalError(event, err);
+        return;
+      }
       if (!ok) return;
+    }
+  }
+
+  /**
+   * Recording an outcome failed (a store error, not the backend). Without this the event would stay
+   * claimed by this worker until a restart; release it for a later try instead, without counting
+   * an attempt — the event is not at fault.
+   */
+  private async releaseAfterInternalError(event: PendingEventRow, err: unknown): Promise<void> {
+    this.recordError(err);
+    this.o.log.error('Memory agent could not record the outcome of an event; it will be retried', {
+      event: event.id,
+      session: event.content_session_id,
+      error: err,
+    });
+    try {
+      await this.o.store.queue.fail([event.id], redactSecrets(err instanceof Error ? err.message : String(err)), {
+        retryAt: Date.now() + MAX_RETRY_AFTER_MS,
+        maxAttempts: Infinity,
+        countAttempt: false,
+      });
+    } catch (again) {
+      this.o.log.error('Memory agent could not release the event either', { event: event.id, error: again });
     }
   }
 

@@ -11,7 +11,7 @@ import {
   stripPrivate,
 } from '../../shared/privacy.js';
 import { resolveProject } from '../../shared/project.js';
-import type { Store } from '../sqlite/Store.js';
+import type { Store } from '../store.js';
 import type { EventBus } from './EventBus.js';
 import { boundValue } from '../../shared/bound.js';
 

@@ -1,6 +1,7 @@
 // What the HTTP routes are given: the core services, never raw SQL or sockets.
 import type { Settings } from '../../shared/SettingsManager.js';
-import type { Store } from '../sqlite/Store.js';
+import type { EmbeddingsControl } from '../embeddings/EmbeddingService.js';
+import type { Store } from '../store.js';
 import type { EventBus } from './EventBus.js';
 import type { SessionService } from './SessionService.js';
 
@@ -31,4 +32,6 @@ export interface WorkerDeps {
   requestRestart: () => void;
   /** Directory of the built viewer (index.html + assets). */
   uiDir: string;
+  /** Optional vector search (CLAUDE_MEM_EMBEDDINGS): indexing state for health, and reindexing. */
+  embeddings?: EmbeddingsControl;
 }

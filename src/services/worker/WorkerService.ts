@@ -7,21 +7,27 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { createLogger, setLogLevel } from '../../shared/logger.js';
-import { dbPath, ensureDataDir, pidFilePath } from '../../shared/paths.js';
+import { dataDir, dbPath, ensureDataDir, pidFilePath } from '../../shared/paths.js';
 import { writeFileAtomic } from '../../shared/fsutil.js';
-import { loadSettings, type Settings } from '../../shared/SettingsManager.js';
-import { openStore, type Store } from '../sqlite/Store.js';
+import { getBool, loadSettings, type Settings } from '../../shared/SettingsManager.js';
+import { buildIsolatedEnv } from '../../shared/EnvManager.js';
+import { createEmbeddings } from '../embeddings/EmbeddingService.js';
+import { openConfiguredStore } from '../openStore.js';
+import { sqlitePart } from '../sqlite/Store.js';
+import type { Store } from '../store.js';
 import { EventBus } from './EventBus.js';
 import { loopbackGuard } from './http.js';
 import { acquireWorkerLock, isAlive } from './lock.js';
 import { MemoryAgent } from './MemoryAgent.js';
 import type { Provider } from './providers.js';
 import { adminRoutes } from './routes/admin.js';
+import { embeddingRoutes } from './routes/embeddings.js';
 import { recallRoutes } from './routes/recall.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { streamRoutes } from './routes/stream.js';
 import { uiRoutes } from './routes/ui.js';
 import { SessionService } from './SessionService.js';
+import { describeStorageError } from './storageErrors.js';
 import type { WorkerDeps } from './WorkerDeps.js';
 
 declare const __CLAUDE_MEM_VERSION__: string;
@@ -59,6 +65,12 @@ export function createApp(deps: WorkerDeps, allowedHosts: string[] = []): Hono {
   });
   app.onError((err, c) => {
     if (err instanceof HTTPException) return c.json({ error: err.message }, err.status);
+    const storage = describeStorageError(err, dataDir());
+    if (storage) {
+      log.error(`Storage error in request: ${storage.message}`, { path: c.req.path });
+      if (storage.retryAfter) c.header('Retry-After', String(storage.retryAfter));
+      return c.json({ error: storage.message }, storage.status);
+    }
     log.error('Unhandled error in request', { path: c.req.path, error: err });
     return c.json({ error: `internal error: ${err.message}` }, 500);
   });
@@ -66,6 +78,7 @@ export function createApp(deps: WorkerDeps, allowedHosts: string[] = []): Hono {
   app.route('/', sessionRoutes(deps));
   app.route('/', recallRoutes(deps));
   app.route('/', adminRoutes(deps));
+  app.route('/', embeddingRoutes(deps));
   app.route('/', streamRoutes(deps));
   app.route('/', uiRoutes(deps));
   return app;
@@ -93,13 +106,19 @@ export async function startWorker(opts: StartOptions): Promise<StartResult> {
 
   const lock = acquireWorkerLock();
   if (!lock.acquired) {
-    const pid = readPidFile();
+    // The owner writes its pid file once it listens; when both started at the same moment that
+    // is a moment from now, so wait briefly to be able to say where it is.
+    let pid = readPidFile();
+    for (let waited = 0; pid?.pid !== lock.ownerPid && waited < 3000 && isAlive(lock.ownerPid); waited += 50) {
+      await new Promise((r) => setTimeout(r, 50));
+      pid = readPidFile();
+    }
     return { status: 'already-running', pid: lock.ownerPid, port: pid && pid.pid === lock.ownerPid ? pid.port : null };
   }
 
   let store: Store;
   try {
-    store = openStore(dbPath());
+    store = await openConfiguredStore(loaded.settings);
   } catch (err) {
     lock.release();
     throw err;
@@ -115,6 +134,15 @@ export async function startWorker(opts: StartOptions): Promise<StartResult> {
     log: createLogger('agent'),
     providerFactory: opts.providerFactory,
     retryBaseMs: process.env.CLAUDE_MEM_RETRY_BASE_MS ? Number(process.env.CLAUDE_MEM_RETRY_BASE_MS) : undefined,
+  });
+  // Optional vectors (CLAUDE_MEM_EMBEDDINGS): failures here only ever leave keyword search on.
+  const embeddings = createEmbeddings({
+    // Vectors live in the local SQLite store (every configuration has one, team mode included).
+    store: sqlitePart(store)!,
+    bus,
+    settings: loaded.settings,
+    env: buildIsolatedEnv({ autodetect: getBool(loaded.settings, 'CLAUDE_MEM_AUTODETECT_CLAUDE_CODE_ENV') }),
+    log: createLogger('embeddings'),
   });
   const startedAt = Date.now();
   const deps: WorkerDeps = {
@@ -132,6 +160,7 @@ export async function startWorker(opts: StartOptions): Promise<StartResult> {
     startedAt,
     requestRestart: () => opts.onRestartRequested?.(),
     uiDir: opts.uiDir,
+    embeddings,
   };
 
   const host = loaded.settings.CLAUDE_MEM_WORKER_HOST;
@@ -147,7 +176,7 @@ export async function startWorker(opts: StartOptions): Promise<StartResult> {
       (s as Server).once('error', reject);
     }));
   } catch (err) {
-    store.close();
+    await store.close();
     lock.release();
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE') {
@@ -166,6 +195,7 @@ export async function startWorker(opts: StartOptions): Promise<StartResult> {
     0o600,
   );
   agent.start();
+  embeddings.start();
   log.info('Worker started', { pid: process.pid, host, port: boundPort, version: VERSION, db: dbPath() });
 
   let stopping: Promise<void> | null = null;
@@ -177,7 +207,8 @@ export async function startWorker(opts: StartOptions): Promise<StartResult> {
         server.closeAllConnections?.();
       });
       await agent.stop();
-      store.close();
+      await embeddings.stop();
+      await store.close();
       const pid = readPidFile();
       if (pid?.pid === process.pid) fs.rmSync(pidFilePath(), { force: true });
       lock.release();

@@ -1,6 +1,6 @@
 // Idempotent import and export of memory as JSON (the shape of POST /api/import).
-import type { InsertResult } from '../sqlite/SessionStore.js';
-import type { Store } from '../sqlite/Store.js';
+import type { InsertResult } from '../store.js';
+import type { Store } from '../store.js';
 import type { ImportBody } from './schemas.js';
 
 export interface KindResult {

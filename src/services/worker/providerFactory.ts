@@ -18,8 +18,15 @@ function selected(settings: ProviderSettings): { name?: ProviderName; raw: strin
   return { name, raw };
 }
 
-export function createProvider(settings: ProviderSettings, env: ProviderEnv, opts: ProviderFactoryOptions = {}): Provider {
+/** CLAUDE_MEM_REQUEST_TIMEOUT_MS when it is a usable number; otherwise the provider's default. */
+function timeoutSetting(settings: ProviderSettings): number | undefined {
+  const n = Number(settings.CLAUDE_MEM_REQUEST_TIMEOUT_MS);
+  return Number.isFinite(n) && n > 0 ? n : undefined;
+}
+
+export function createProvider(settings: ProviderSettings, env: ProviderEnv, options: ProviderFactoryOptions = {}): Provider {
   const { name, raw } = selected(settings);
+  const opts = { ...options, timeoutMs: options.timeoutMs ?? timeoutSetting(settings) };
   switch (name) {
     case 'claude':
       return new ClaudeProvider(settings, env, opts);

@@ -27,6 +27,9 @@ const RESTART_KEYS = new Set([
   'CLAUDE_MEM_MODEL',
   'CLAUDE_MEM_CLAUDE_TRANSPORT',
   'CLAUDE_MEM_EMBEDDINGS',
+  'CLAUDE_MEM_EMBEDDINGS_BASE_URL',
+  'CLAUDE_MEM_EMBEDDINGS_MODEL',
+  'CLAUDE_MEM_EMBEDDINGS_MODEL_DIR',
   'CLAUDE_MEM_DATABASE_URL',
 ]);
 
@@ -59,6 +62,7 @@ export function adminRoutes(deps: WorkerDeps): Hono {
       lastError: agent.lastError,
       paused: agent.paused,
       budget: agent.budget,
+      embeddings: deps.embeddings?.status() ?? null,
     });
   });
 

@@ -1,0 +1,219 @@
+// `npm run bench`: runs every benchmark against the built dist/, prints one table and writes
+// bench/results/latest.json. Each figure is a ratio against a baseline measured in the same run,
+// next to the absolute numbers. Benchmarks report; they never fail for speed.
+//
+//   node --expose-gc bench/run.mjs [--only hook,ingest,search,context,memory,tokens] [--quick]
+//
+// --quick shrinks every size (10k/100k → 2k/10k, fewer runs) for a smoke run.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { contextBuild } from './context.mjs';
+import { growTo, startCorpusWorker } from './corpus.mjs';
+import { benchHook } from './hook.mjs';
+import { benchIngest } from './ingest.mjs';
+import { ROOT, cleanupTempDirs, log, round, startWorker } from './lib.mjs';
+import { memorySnapshot } from './memory.mjs';
+import { searchLatency } from './search.mjs';
+import { benchTokens } from './tokens.mjs';
+
+function parseArgs(argv) {
+  const quick = argv.includes('--quick');
+  const i = argv.indexOf('--only');
+  const only = i >= 0 ? new Set(argv[i + 1].split(',')) : null;
+  return { quick, want: (name) => !only || only.has(name) };
+}
+
+/** Corpus-based benchmarks share one loaded worker: search at two sizes, context and RSS at the largest. */
+async function corpusBenchmarks(results, { quick, want }) {
+  const small = quick ? 2_000 : 10_000;
+  const large = quick ? 10_000 : 100_000;
+  const corpus = await startCorpusWorker();
+  const { worker } = corpus;
+  try {
+    const memory = { idle: await memorySnapshot(worker.pid, 'idle, empty database') };
+    const search = { hybrid: corpus.hybrid, sizes: {} };
+    for (const size of [small, large]) {
+      await timed(`import to ${size}`, () => growTo(corpus, size, large));
+      if (want('search')) {
+        log(`search: ${size} observations`);
+        const keyword = await timed(`keyword search ${size}`, () => searchWithKeywordWorker(corpus, size));
+        search.sizes[size] = { keyword };
+        if (corpus.hybrid.supported) {
+          search.sizes[size].hybrid = await timed(`hybrid search ${size}`, () => searchLatency({ url: worker.url, dbFile: worker.dbFile, mode: 'hybrid' }));
+          search.sizes[size].hybrid.vectorIndex = corpus.imports.at(-1).embeddings;
+        }
+      }
+    }
+    search.imports = corpus.imports;
+    if (want('search')) results.search = search;
+    if (want('context')) {
+      log(`context: ${large} observations in one project`);
+      results.context = { observations: large, ...(await timed('context', () => contextBuild({ url: worker.url }))) };
+    }
+    memory.loaded = await memorySnapshot(worker.pid, `after importing ${large} observations and the search/context runs`);
+    memory.observations = large;
+    memory.embeddings = corpus.hybrid.supported ? 'test embedder on (vector index in the worker)' : 'off';
+    if (want('memory')) results.memory = memory;
+  } finally {
+    await worker.stop();
+  }
+}
+
+/**
+ * Keyword latency. Without an embedder the corpus worker itself is keyword-only. With one, its
+ * searches are hybrid, so keyword search is measured on a second worker (no embedder) started on a
+ * consistent copy of the same database.
+ */
+async function searchWithKeywordWorker(corpus, size) {
+  const { worker } = corpus;
+  if (!corpus.hybrid.supported) return searchLatency({ url: worker.url, dbFile: worker.dbFile, mode: 'keyword' });
+  const { default: Database } = await import('better-sqlite3');
+  const copyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cm-bench-kw-'));
+  try {
+    const src = new Database(worker.dbFile, { readonly: true });
+    await src.backup(path.join(copyDir, 'claude-mem.db'));
+    src.close();
+    const kw = await startWorker({ dataDir: copyDir, settings: { CLAUDE_MEM_EMBEDDINGS: 'none' } });
+    try {
+      const r = await searchLatency({ url: kw.url, dbFile: kw.dbFile, mode: 'keyword' });
+      // RSS of a worker that only opened the database and served searches: no import, no vectors.
+      r.workerMemory = await memorySnapshot(kw.pid, `keyword-only worker on a copy of the ${size} database, after the searches`);
+      return r;
+    } finally {
+      await kw.stop();
+    }
+  } finally {
+    fs.rmSync(copyDir, { recursive: true, force: true });
+  }
+}
+
+/** Wall time of each phase, for the JSON summary (the run should stay near 5 minutes). */
+const phases = {};
+async function timed(name, fn) {
+  const t0 = Date.now();
+  try {
+    return await fn();
+  } finally {
+    phases[name] = Math.round((Date.now() - t0) / 100) / 10;
+  }
+}
+
+// ---- report ----
+
+const fmt = (x, unit = '') => (x === null || x === undefined || Number.isNaN(x) ? '–' : `${round(x, 1)}${unit}`);
+const x = (r) => (r === null || r === undefined ? '–' : `${round(r, 2)}×`);
+
+function rows(results) {
+  const out = [];
+  const add = (benchmark, figure, value, baseline, rat, target, meets) =>
+    out.push({ benchmark, figure, value, baseline, ratio: rat, target, status: meets === undefined ? '' : meets ? 'ok' : 'MISS' });
+  const h = results.hook;
+  if (h) {
+    add('hook', 'PostToolUse, worker up (median)', fmt(h.hookWorkerUp.p50, ' ms'), `node -e 0: ${fmt(h.baseline.p50, ' ms')}`, x(h.hookWorkerUp.ratio), '≤ 1.3×', h.hookWorkerUp.ratio <= 1.3);
+    add('hook', 'PostToolUse, worker down (median)', fmt(h.hookWorkerDown.p50, ' ms'), `node -e 0: ${fmt(h.baseline.p50, ' ms')}`, x(h.hookWorkerDown.ratio), '≤ 1.3×', h.hookWorkerDown.ratio <= 1.3);
+  }
+  const g = results.ingest;
+  if (g) {
+    const raw = `raw INSERT: ${g.baseline.perSec}/s`;
+    add('ingest', 'store SQL in-process (no HTTP)', `${g.storeSql.perSec}/s`, raw, x(g.storeSql.ratio), '', undefined);
+    add('ingest', 'HTTP floor: validate + reject (c1)', `${g.httpFloor.perSec}/s`, raw, x(round(g.httpFloor.perSec / g.baseline.perSec, 2)), '', undefined);
+    add('ingest', 'durable events, concurrency 1', `${g.concurrency1.perSec}/s (p50 ${fmt(g.concurrency1.latencyMs.p50, ' ms')})`, raw, x(g.concurrency1.ratio), '≥ 0.5×', g.concurrency1.ratio >= 0.5);
+    add('ingest', 'durable events, concurrency 16', `${g.concurrency16.perSec}/s (p50 ${fmt(g.concurrency16.latencyMs.p50, ' ms')})`, raw, x(g.concurrency16.ratio), '≥ 0.5×', g.concurrency16.ratio >= 0.5);
+  }
+  const s = results.search;
+  if (s) {
+    for (const [size, r] of Object.entries(s.sizes)) {
+      for (const mode of ['keyword', 'hybrid']) {
+        const m = r[mode];
+        if (!m) continue;
+        const limit = mode === 'keyword' ? 15 : 50;
+        const atLarge = Number(size) >= 100_000;
+        const vi = m.vectorIndex;
+        const partial = vi && vi.indexed < vi.total ? ` (vectors ${vi.indexed}/${vi.total})` : '';
+        add('search', `${mode} @${Number(size) / 1000}k p50 / p95${partial}`, `${fmt(m.http.p50)} / ${fmt(m.http.p95, ' ms')}`, `raw FTS: ${fmt(m.baselineRawFts.p50)} / ${fmt(m.baselineRawFts.p95, ' ms')}`, `${x(m.ratioP50)} / ${x(m.ratioP95)}`, atLarge ? `p95 ≤ ${limit} ms` : '', atLarge ? m.http.p95 <= limit : undefined);
+      }
+    }
+    if (!s.hybrid.supported) add('search', 'hybrid', 'skipped', '', '', '≤ 50 ms', undefined);
+    for (const imp of s.imports) add('search', `import ${imp.from / 1000}k→${imp.to / 1000}k (POST /api/import)`, `${imp.observationsPerSec} obs/s`, '', '', '', undefined);
+  }
+  const c = results.context;
+  if (c) {
+    add('context', `inject @${c.observations / 1000}k p50 (p95)`, `${fmt(c.context.p50)} (${fmt(c.context.p95)}) ms`, `/api/health: ${fmt(c.baselineHealth.p50, ' ms')}`, x(c.ratioP50), '≤ 50 ms', c.context.p50 <= 50);
+    add('context', 'inject size', `${c.bytes} B`, '', '', '≤ 8192 B', c.bytes <= 8192);
+  }
+  const m = results.memory;
+  if (m) {
+    add('memory', 'worker RSS idle', fmt(m.idle.rssMb, ' MB'), '', '', '≤ 150 MB', m.idle.rssMb <= 150);
+    const kw = results.search?.sizes?.[m.observations]?.keyword?.workerMemory;
+    if (kw) add('memory', `keyword-only worker RSS @${m.observations / 1000}k (no import, no vectors)`, fmt(kw.rssMb, ' MB'), `idle: ${fmt(m.idle.rssMb, ' MB')}`, x(round(kw.rssMb / m.idle.rssMb, 2)), '≤ 150 MB', kw.rssMb <= 150);
+    add('memory', `worker RSS after ${m.observations / 1000}k load (peak)`, `${fmt(m.loaded.rssMb, ' MB')} (${fmt(m.loaded.peakRssMb, ' MB')})`, `idle: ${fmt(m.idle.rssMb, ' MB')}`, x(round(m.loaded.rssMb / m.idle.rssMb, 2)), '≤ 150 MB', m.loaded.rssMb <= 150);
+  }
+  const t = results.tokens;
+  if (t) {
+    const p = t.perEvent;
+    add('tokens', 'input tokens @10 / @100 / @1000', `${p[10]?.total} / ${p[100]?.total ?? '–'} / ${p[1000]?.total ?? '–'}`, `@10: ${p[10]?.total}`, x(t.ratioAt1000vs10), 'within ±10%', t.meets);
+    add('tokens', 'subprocesses during session (api transport)', String(t.subprocesses.maxSubprocesses), '', '', '0', t.subprocesses.maxSubprocesses === 0);
+    add('tokens', 'worker RSS after session', fmt(t.memory.rssMb, ' MB'), '', '', '≤ 150 MB', t.memory.rssMb <= 150);
+  }
+  return out;
+}
+
+function printTable(list) {
+  const cols = ['benchmark', 'figure', 'value', 'baseline', 'ratio', 'target', 'status'];
+  const width = Object.fromEntries(cols.map((c) => [c, Math.max(c.length, ...list.map((r) => String(r[c]).length))]));
+  const line = (r) => cols.map((c) => String(r[c]).padEnd(width[c])).join(' │ ');
+  console.log(line(Object.fromEntries(cols.map((c) => [c, c]))));
+  console.log(cols.map((c) => '─'.repeat(width[c])).join('─┼─'));
+  for (const r of list) console.log(line(r));
+}
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  const started = Date.now();
+  const results = {};
+  const errors = {};
+  const step = async (name, fn) => {
+    try {
+      await timed(name, fn);
+    } catch (err) {
+      errors[name] = err.stack ?? String(err);
+      log(`${name} FAILED: ${err.message}`);
+    }
+  };
+  if (args.want('hook')) await step('hook', async () => (results.hook = await benchHook({ runs: args.quick ? 10 : 30 })));
+  if (args.want('ingest')) await step('ingest', async () => (results.ingest = await benchIngest(args.quick ? { blocks: 4, blockSize: 50 } : {})));
+  if (args.want('search') || args.want('context') || args.want('memory')) await step('corpus', () => corpusBenchmarks(results, args));
+  if (args.want('tokens')) await step('tokens', async () => (results.tokens = await benchTokens({ events: args.quick ? 100 : 1000 })));
+  cleanupTempDirs();
+
+  const table = rows(results);
+  console.log('');
+  printTable(table);
+  const hints = [];
+  if (results.search && !results.search.hybrid.supported) hints.push(`hybrid search: ${results.search.hybrid.note}`);
+  if (results.tokens) hints.push(`tokens: mean over the 10-event replay cycle ending at each point: ${JSON.stringify(results.tokens.cycleMeanTotal)} (the first cycle fills the history window)`);
+  for (const [k, v] of Object.entries(errors)) hints.push(`${k}: ERROR ${v.split('\n')[0]}`);
+  for (const line of hints) console.log(`\n${line}`);
+
+  const summary = {
+    at: new Date().toISOString(),
+    durationSeconds: Math.round((Date.now() - started) / 1000),
+    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, loadavg: os.loadavg().map((l) => round(l, 2)) },
+    quick: args.quick,
+    phasesSeconds: phases,
+    table,
+    results,
+    errors,
+  };
+  const outDir = path.join(ROOT, 'bench', 'results');
+  fs.mkdirSync(outDir, { recursive: true });
+  fs.writeFileSync(path.join(outDir, 'latest.json'), JSON.stringify(summary, null, 2) + '\n');
+  console.log(`\n${summary.durationSeconds} s; JSON summary in bench/results/latest.json`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  cleanupTempDirs();
+  process.exit(1);
+});

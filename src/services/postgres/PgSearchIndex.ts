@@ -1,0 +1,208 @@
+// Keyword search in PostgreSQL: tsvector columns (weighted like the SQLite bm25 columns) with GIN
+// indexes, ranked by ts_rank_cd. User text never reaches tsquery syntax: it is reduced to plain
+// word tokens (the same ones the SQLite store uses), each quoted, OR-ed together.
+import type { Observation, PromptRow, SearchQuery, SearchResults, Summary } from '../../types.js';
+import { buildMatchExpression } from '../sqlite/ftsQuery.js';
+import { toObservation, toPrompt, toSummary } from '../sqlite/rows.js';
+import type { SearchRepository, VectorRanker } from '../store.js';
+import type { Pool } from './pgClient.js';
+import { expandProjects, OBS_COLS, PROMPT_COLS, SUMMARY_COLS } from './pgRows.js';
+
+// ts_rank_cd weights for {D, C, B, A}: narrative, subtitle/concepts, facts, title.
+const WEIGHTS = `'{0.1, 0.3, 0.5, 1.0}'`;
+const RRF_K = 60;
+
+/** A tsquery text for the query, or null when it has no searchable word. */
+export function buildTsQuery(text: string): string | null {
+  const fts5 = buildMatchExpression(text);
+  if (fts5 === null) return null;
+  // buildMatchExpression yields `"w1" OR "w2"` with letters/digits only inside the quotes.
+  const terms = [...fts5.matchAll(/"([\p{L}\p{N}]+)"/gu)].map((m) => m[1]);
+  return terms.length ? terms.map((t) => `'${t}'`).join(' | ') : null;
+}
+
+/** Collects SQL parameters and hands out their `$n` placeholders. */
+class Params {
+  readonly values: unknown[] = [];
+  add(v: unknown): string {
+    this.values.push(v);
+    return `$${this.values.length}`;
+  }
+}
+
+function projectsOf(q: SearchQuery): string[] | undefined {
+  if (!q.project) return undefined;
+  const list = Array.isArray(q.project) ? q.project : [q.project];
+  return list.length ? list : undefined;
+}
+
+function observationFilters(q: SearchQuery, projects: string[] | undefined, p: Params): string {
+  const parts: string[] = [];
+  if (projects) parts.push(`o.project = ANY(${p.add(projects)}::text[])`);
+  if (q.type?.length) parts.push(`o.type = ANY(${p.add(q.type)}::text[])`);
+  for (const c of q.concepts ?? []) parts.push(`strpos(o.concepts, ${p.add(JSON.stringify(c))}) > 0`);
+  if (q.files?.length) {
+    const ors = q.files.map((f) => {
+      const ph = p.add(f);
+      return `(strpos(o.files_read, ${ph}) > 0 OR strpos(o.files_modified, ${ph}) > 0)`;
+    });
+    parts.push(`(${ors.join(' OR ')})`);
+  }
+  if (q.dateStart != null) parts.push(`o.created_at_epoch >= ${p.add(q.dateStart)}`);
+  if (q.dateEnd != null) parts.push(`o.created_at_epoch <= ${p.add(q.dateEnd)}`);
+  return parts.length ? ' AND ' + parts.join(' AND ') : '';
+}
+
+function simpleFilters(q: SearchQuery, projects: string[] | undefined, projectCol: string, timeCol: string, p: Params): string {
+  const parts: string[] = [];
+  if (projects) parts.push(`${projectCol} = ANY(${p.add(projects)}::text[])`);
+  if (q.dateStart != null) parts.push(`${timeCol} >= ${p.add(q.dateStart)}`);
+  if (q.dateEnd != null) parts.push(`${timeCol} <= ${p.add(q.dateEnd)}`);
+  return parts.length ? ' AND ' + parts.join(' AND ') : '';
+}
+
+function orderClause(q: SearchQuery, timeCol: string, idCol: string, hasMatch: boolean): string {
+  if (q.orderBy === 'date_asc') return `${timeCol} ASC, ${idCol} ASC`;
+  if (q.orderBy === 'date_desc' || !hasMatch) return `${timeCol} DESC, ${idCol} DESC`;
+  return `score DESC, ${idCol} DESC`;
+}
+
+const prefixed = (list: string, alias: string) =>
+  list
+    .split(',')
+    .map((c) => `${alias}.${c.trim()}`)
+    .join(', ');
+
+type Rows = Record<string, unknown>[];
+
+export class PgSearchIndex implements SearchRepository {
+  constructor(
+    private readonly pool: Pool,
+    private vectorRanker: VectorRanker | null = null,
+  ) {}
+
+  setVectorRanker(ranker: VectorRanker | null): void {
+    this.vectorRanker = ranker;
+  }
+
+  get hybrid(): boolean {
+    return this.vectorRanker !== null;
+  }
+
+  async search(q: SearchQuery): Promise<SearchResults> {
+    const kinds = q.kinds ?? ['observations', 'sessions', 'prompts'];
+    const limit = Math.max(1, Math.min(q.limit ?? 20, 500));
+    const offset = Math.max(0, q.offset ?? 0);
+    const tsq = buildTsQuery(q.query ?? '');
+    const projects = await expandProjects(this.pool, projectsOf(q));
+    const [observations, sessions, prompts] = await Promise.all([
+      kinds.includes('observations') ? this.searchObservations(q, projects, tsq, limit, offset) : [],
+      kinds.includes('sessions') ? this.searchSummaries(q, projects, tsq, limit, offset) : [],
+      kinds.includes('prompts') ? this.searchPrompts(q, projects, tsq, limit, offset) : [],
+    ]);
+    return { observations, sessions, prompts };
+  }
+
+  private async keywordObservations(
+    q: SearchQuery,
+    projects: string[] | undefined,
+    tsq: string | null,
+    limit: number,
+    offset: number,
+  ): Promise<Observation[]> {
+    const p = new Params();
+    const cols = prefixed(OBS_COLS, 'o');
+    let sql: string;
+    if (tsq === null) {
+      const f = observationFilters(q, projects, p);
+      sql = `SELECT ${cols} FROM observations o WHERE TRUE${f} ORDER BY ${orderClause(q, 'o.created_at_epoch', 'o.id', false)}`;
+    } else {
+      const query = p.add(tsq);
+      const f = observationFilters(q, projects, p);
+      sql = `SELECT ${cols}, ts_rank_cd(${WEIGHTS}, o.search, tq, 1) AS score
+             FROM observations o, to_tsquery('english', ${query}) tq
+             WHERE o.search @@ tq${f} ORDER BY ${orderClause(q, 'o.created_at_epoch', 'o.id', true)}`;
+    }
+    sql += ` LIMIT ${p.add(limit)} OFFSET ${p.add(offset)}`;
+    return ((await this.pool.query(sql, p.values)).rows as Rows).map(toObservation);
+  }
+
+  private async searchObservations(
+    q: SearchQuery,
+    projects: string[] | undefined,
+    tsq: string | null,
+    limit: number,
+    offset: number,
+  ): Promise<Observation[]> {
+    const relevance = !q.orderBy || q.orderBy === 'relevance';
+    if (!this.vectorRanker || tsq === null || !relevance) return this.keywordObservations(q, projects, tsq, limit, offset);
+    // Hybrid: reciprocal rank fusion of the keyword and vector rankings, then the filters again.
+    const pool = Math.min(offset + limit, 500) * 2 + 20;
+    const keyword = (await this.keywordObservations(q, projects, tsq, pool, 0)).map((o) => o.id);
+    const vector = await this.vectorRanker(q.query, projects, pool);
+    const fused = new Map<number, number>();
+    keyword.forEach((id, i) => fused.set(id, (fused.get(id) ?? 0) + 1 / (RRF_K + i + 1)));
+    vector.forEach((id, i) => fused.set(id, (fused.get(id) ?? 0) + 1 / (RRF_K + i + 1)));
+    const candidates = [...fused.entries()].sort((a, b) => b[1] - a[1]).map(([id]) => id).slice(0, pool);
+    if (candidates.length === 0) return [];
+    const p = new Params();
+    const ids = p.add(candidates);
+    const f = observationFilters(q, projects, p);
+    const rows = (await this.pool.query(`SELECT ${prefixed(OBS_COLS, 'o')} FROM observations o WHERE o.id = ANY(${ids}::bigint[])${f}`, p.values))
+      .rows as Rows;
+    const byId = new Map(rows.map((r) => [Number(r.id), toObservation(r)]));
+    return candidates
+      .map((id) => byId.get(id))
+      .filter((o): o is Observation => o !== undefined)
+      .slice(offset, offset + limit);
+  }
+
+  private async searchSummaries(
+    q: SearchQuery,
+    projects: string[] | undefined,
+    tsq: string | null,
+    limit: number,
+    offset: number,
+  ): Promise<Summary[]> {
+    if (q.type?.length || q.concepts?.length || q.files?.length) return [];
+    const p = new Params();
+    const cols = prefixed(SUMMARY_COLS, 's');
+    let sql: string;
+    if (tsq === null) {
+      const f = simpleFilters(q, projects, 's.project', 's.created_at_epoch', p);
+      sql = `SELECT ${cols} FROM summaries s WHERE TRUE${f} ORDER BY ${orderClause(q, 's.created_at_epoch', 's.id', false)}`;
+    } else {
+      const query = p.add(tsq);
+      const f = simpleFilters(q, projects, 's.project', 's.created_at_epoch', p);
+      sql = `SELECT ${cols}, ts_rank_cd(${WEIGHTS}, s.search, tq, 1) AS score
+             FROM summaries s, to_tsquery('english', ${query}) tq
+             WHERE s.search @@ tq${f} ORDER BY ${orderClause(q, 's.created_at_epoch', 's.id', true)}`;
+    }
+    sql += ` LIMIT ${p.add(limit)} OFFSET ${p.add(offset)}`;
+    return ((await this.pool.query(sql, p.values)).rows as Rows).map(toSummary);
+  }
+
+  private async searchPrompts(
+    q: SearchQuery,
+    projects: string[] | undefined,
+    tsq: string | null,
+    limit: number,
+    offset: number,
+  ): Promise<PromptRow[]> {
+    if (q.type?.length || q.concepts?.length || q.files?.length) return [];
+    const p = new Params();
+    const base = `FROM user_prompts p JOIN sessions s ON s.id = p.session_id`;
+    let sql: string;
+    if (tsq === null) {
+      const f = simpleFilters(q, projects, 's.project', 'p.created_at_epoch', p);
+      sql = `SELECT ${PROMPT_COLS} ${base} WHERE TRUE${f} ORDER BY ${orderClause(q, 'p.created_at_epoch', 'p.id', false)}`;
+    } else {
+      const query = p.add(tsq);
+      const f = simpleFilters(q, projects, 's.project', 'p.created_at_epoch', p);
+      sql = `SELECT ${PROMPT_COLS}, ts_rank_cd(p.search, tq, 1) AS score ${base}, to_tsquery('english', ${query}) tq
+             WHERE p.search @@ tq${f} ORDER BY ${orderClause(q, 'p.created_at_epoch', 'p.id', true)}`;
+    }
+    sql += ` LIMIT ${p.add(limit)} OFFSET ${p.add(offset)}`;
+    return ((await this.pool.query(sql, p.values)).rows as Rows).map(toPrompt);
+  }
+}

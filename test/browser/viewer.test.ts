@@ -1,0 +1,482 @@
+// The web viewer in a real headless Chromium against a real worker process (dist/).
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeAnthropic, type FakeAnthropic } from '../fakes/fake-anthropic.js';
+import { getJson, postJson, startWorker, waitFor, type WorkerHandle } from '../helpers/worker.js';
+import { ensureViewerBuilt, launchBrowser, recordResponses, screenshot, SSE_RECORDER } from './browser.js';
+
+const DESKTOP = { width: 1280, height: 800 };
+const NARROW = { width: 400, height: 800 };
+const MIN = 60_000;
+
+// ---- fixture data: distinct timestamps so "newest first" has exactly one right answer --------
+const base = Date.now() - 3 * 24 * 3600_000;
+const at = (slot: number) => new Date(base + slot * 10 * MIN).toISOString();
+const TYPES = ['bugfix', 'feature', 'refactor', 'change', 'discovery', 'decision', 'security_note'] as const;
+const XSS_TITLE = '<img src=x onerror="window.__xss=1">Escaping check';
+
+const observations = [
+  ...Array.from({ length: 40 }, (_, i) => ({
+    content_session_id: 'sess-alpha',
+    project: 'alpha',
+    type: TYPES[i % TYPES.length],
+    title: `Alpha observation ${i}`,
+    subtitle: `Subtitle of alpha observation ${i}`,
+    narrative: `Narrative ${i}: the worker keeps its queue in SQLite so events survive restarts.`,
+    facts: [`Fact ${i}a`, `Fact ${i}b`],
+    concepts: i % 2 ? ['how-it-works', 'pattern'] : ['gotcha'],
+    files_read: [`src/alpha/file${i}.ts`],
+    files_modified: i % 3 === 0 ? [`src/alpha/changed${i}.ts`] : [],
+    prompt_number: 1 + (i % 5),
+    model: 'claude-haiku-4-5-20251001',
+    tokens: { input_tokens: 1200 + i, output_tokens: 300, cache_read_tokens: 900, cache_write_tokens: 0 },
+    created_at: at(i),
+  })),
+  ...Array.from({ length: 3 }, (_, i) => ({
+    content_session_id: 'sess-beta',
+    project: 'beta',
+    type: 'decision' as const,
+    title: `Beta decision ${i}`,
+    narrative: `Beta narrative ${i}`,
+    concepts: ['trade-off'],
+    created_at: at(i * 7 + 0.45),
+  })),
+  {
+    content_session_id: 'sess-beta',
+    project: 'beta',
+    type: 'security_alert' as const,
+    title: XSS_TITLE,
+    subtitle: '<script>window.__xss=2</script>',
+    narrative: 'Narrative with <b>markup</b> & "quotes" that must show as text.',
+    facts: ['<iframe src="javascript:window.__xss=3"></iframe>'],
+    created_at: at(25.45),
+  },
+];
+const summaries = Array.from({ length: 3 }, (_, i) => ({
+  content_session_id: 'sess-alpha',
+  project: 'alpha',
+  request: `Summary request ${i}`,
+  investigated: 'How the queue is drained',
+  learned: 'Claims expire after a timeout',
+  completed: `Completed step ${i}`,
+  next_steps: 'Add a viewer',
+  prompt_number: i + 1,
+  created_at: at(5 + 10 * i + 0.3),
+}));
+const prompts = Array.from({ length: 5 }, (_, i) => ({
+  content_session_id: 'sess-alpha',
+  project: 'alpha',
+  prompt_number: i + 1,
+  prompt_text: `Prompt number ${i + 1}: please look at the queue`,
+  created_at: at(2 + 8 * i + 0.15),
+}));
+
+const LIVE_TITLE = 'Zanzibar cache invalidation fixed';
+const DEAD_MESSAGE = 'upstream exploded: flux <capacitor> & "melted" #42';
+
+let browser: Browser;
+let worker: WorkerHandle;
+let expectedKeys: string[] = [];
+let restartedPid: number | null = null;
+
+beforeAll(async () => {
+  ensureViewerBuilt();
+  browser = await launchBrowser();
+  worker = await startWorker();
+  const res = await postJson<any>(`${worker.url}/api/import`, { observations, summaries, prompts });
+  expect(res.status).toBe(200);
+  expect(res.body.observations.imported).toBe(observations.length);
+  const items = [
+    ...observations.map((o, i) => ({ key: `observation:${res.body.observations.ids[i]}`, t: Date.parse(o.created_at) })),
+    ...summaries.map((s, i) => ({ key: `summary:${res.body.summaries.ids[i]}`, t: Date.parse(s.created_at) })),
+    ...prompts.map((p) => ({ key: `prompt:${p.content_session_id}:${p.prompt_number}`, t: Date.parse(p.created_at) })),
+  ];
+  expectedKeys = items.sort((a, b) => b.t - a.t).map((i) => i.key);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await worker?.stop();
+  // A worker restarted from the page is a detached process of its own.
+  if (restartedPid) {
+    try {
+      process.kill(restartedPid, 'SIGTERM');
+    } catch {
+      /* already gone */
+    }
+    await waitFor(
+      async () => !(await fetch(`${worker.url}/api/health`).then((r) => r.ok, () => false)),
+      15_000,
+      'the restarted worker to stop',
+    );
+  }
+});
+
+async function openPage(viewport = DESKTOP, hash = '', w: WorkerHandle = worker): Promise<{ page: Page; context: BrowserContext }> {
+  const context = await browser.newContext({ viewport, colorScheme: 'light' });
+  const page = await context.newPage();
+  await page.addInitScript(SSE_RECORDER);
+  page.on('pageerror', (err) => {
+    throw new Error(`page error: ${err.message}`);
+  });
+  await page.goto(`${w.url}/${hash}`);
+  return { page, context };
+}
+
+const cardKeys = (page: Page) => page.$$eval('#feed-list .card', (els) => els.map((e) => (e as HTMLElement).dataset.key ?? ''));
+
+describe('feed', () => {
+  let page: Page;
+  let context: BrowserContext;
+
+  beforeAll(async () => {
+    ({ page, context } = await openPage());
+  });
+  afterAll(async () => {
+    await context?.close();
+  });
+
+  it('shows prompts, observations and summaries newest first, paging on scroll', async () => {
+    await page.waitForSelector('#feed-list .card');
+    const first = await cardKeys(page);
+    expect(first.length).toBe(30);
+    expect(first).toEqual(expectedKeys.slice(0, 30));
+    expect(await page.locator('#feed-list .card-prompt').count()).toBeGreaterThan(0);
+    expect(await page.locator('#feed-list .card-summary').count()).toBeGreaterThan(0);
+    // Type badges and concept chips are rendered.
+    await expect.poll(() => page.locator('#feed-list .card-observation .badge').first().textContent()).toMatch(/\w/);
+    expect(await page.locator('#feed-list .chip').count()).toBeGreaterThan(0);
+
+    // Infinite scroll: reaching the bottom loads the rest, in order, without duplicates.
+    await expect
+      .poll(
+        async () => {
+          await page.mouse.wheel(0, 20_000);
+          return (await cardKeys(page)).length;
+        },
+        { timeout: 15_000 },
+      )
+      .toBe(expectedKeys.length);
+    expect(await cardKeys(page)).toEqual(expectedKeys);
+    expect(await page.locator('#feed-more').isHidden()).toBe(true);
+
+    // Untrusted text is shown as text: no injected elements, no script ran.
+    const xss = page.locator('#feed-list .card', { hasText: 'Escaping check' });
+    await expect.poll(() => xss.locator('.card-title').textContent()).toBe(XSS_TITLE);
+    expect(await page.locator('#feed-list img, #feed-list script, #feed-list iframe').count()).toBe(0);
+    await xss.locator('.card-title').click();
+    await page.waitForSelector('#detail[open]');
+    expect(await page.locator('#detail-body h2').textContent()).toBe(XSS_TITLE);
+    expect(await page.locator('#detail img, #detail script, #detail iframe').count()).toBe(0);
+    expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+    await page.keyboard.press('Escape');
+    await page.waitForFunction(() => !(document.getElementById('detail') as HTMLDialogElement).open);
+
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await screenshot(page, 'feed');
+  });
+
+  it('project filter shows only that project', async () => {
+    await page.selectOption('#project-select', 'beta');
+    await expect.poll(async () => (await cardKeys(page)).length).toBe(4);
+    const projects = await page.$$eval('#feed-list .card .project', (els) => els.map((e) => e.textContent));
+    expect(new Set(projects)).toEqual(new Set(['beta']));
+    await page.selectOption('#project-select', '');
+    await expect.poll(async () => (await cardKeys(page)).length).toBe(30);
+  });
+
+  it('opens the full observation from the keyboard and closes it with Escape', async () => {
+    const firstTitle = page.locator('#feed-list .card-observation .card-title').first();
+    await firstTitle.focus();
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#detail[open]');
+    const detail = page.locator('#detail-body');
+    for (const heading of ['Narrative', 'Facts', 'Files read', 'Tokens spent']) {
+      expect(await detail.locator('h3', { hasText: heading }).count()).toBe(1);
+    }
+    expect(await detail.textContent()).toContain('claude-haiku-4-5-20251001');
+    await page.keyboard.press('Escape');
+    await page.waitForFunction(() => !(document.getElementById('detail') as HTMLDialogElement).open);
+    // Focus returns to the card that opened the panel.
+    expect(await firstTitle.evaluate((el) => el === document.activeElement)).toBe(true);
+  });
+
+  it('shows an observation posted during the session without a reload', async () => {
+    await page.waitForSelector('#live[data-state="live"]');
+    const res = await postJson<any>(`${worker.url}/api/import`, {
+      observations: [
+        {
+          content_session_id: 'sess-alpha',
+          project: 'alpha',
+          type: 'bugfix',
+          title: LIVE_TITLE,
+          subtitle: 'Stale entries survived a restart',
+          narrative: 'The zanzibar cache kept entries across worker restarts; they are now dropped at startup.',
+          facts: ['Entries are keyed by session id'],
+          concepts: ['problem-solution'],
+          files_modified: ['src/cache.ts'],
+          model: 'claude-haiku-4-5-20251001',
+          tokens: { input_tokens: 1500, output_tokens: 220, cache_read_tokens: 0, cache_write_tokens: 0 },
+        },
+      ],
+    });
+    expect(res.body.observations.imported).toBe(1);
+    const card = page.locator('#feed-list .card').first();
+    await expect.poll(() => card.locator('.card-title').textContent(), { timeout: 10_000 }).toBe(LIVE_TITLE);
+    expect(await card.getAttribute('data-key')).toBe(`observation:${res.body.observations.ids[0]}`);
+    expect(await page.evaluate(() => performance.getEntriesByType('navigation').length)).toBe(1);
+  });
+
+  it('search finds it with the match highlighted', async () => {
+    await page.click('a[data-view="search"]');
+    await page.fill('#search-query', 'zanzibar');
+    await page.keyboard.press('Enter');
+    const hit = page.locator('#search-results .card-observation', { hasText: LIVE_TITLE });
+    await hit.waitFor();
+    const marks = await hit.locator('mark').allTextContents();
+    expect(marks.length).toBeGreaterThan(0);
+    expect(marks.every((m) => m.toLowerCase() === 'zanzibar')).toBe(true);
+
+    // A type filter that excludes it leaves no observation hit.
+    await page.click('.filters summary');
+    await page.check('#search-type-decision');
+    await expect.poll(() => page.locator('#search-results .card-observation', { hasText: LIVE_TITLE }).count()).toBe(0);
+    await page.uncheck('#search-type-decision');
+    await hit.waitFor();
+
+    await hit.locator('.card-title').click();
+    await page.waitForSelector('#detail[open]');
+    expect(await page.locator('#detail mark').count()).toBeGreaterThan(1);
+    await screenshot(page, 'detail');
+    await page.keyboard.press('Escape');
+
+    // Search text that looks like markup stays text, highlighted.
+    await page.fill('#search-query', 'escaping check');
+    await page.keyboard.press('Enter');
+    const xss = page.locator('#search-results .card-observation', { hasText: 'Escaping check' });
+    await xss.waitFor();
+    expect(await xss.locator('.card-title').textContent()).toBe(XSS_TITLE);
+    expect(await page.locator('#search-results img').count()).toBe(0);
+    expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+  });
+
+  it('is readable on a narrow window and in dark mode', async () => {
+    const { page: narrow, context: ctx } = await openPage(NARROW);
+    await narrow.waitForSelector('#feed-list .card');
+    expect(await narrow.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(NARROW.width);
+    await screenshot(narrow, 'feed-narrow');
+    await narrow.click('#theme-toggle');
+    expect(await narrow.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+    await screenshot(narrow, 'feed-narrow-dark');
+    await narrow.goto(`${worker.url}/#/settings`);
+    await narrow.waitForSelector('#settings-form');
+    // The choice is remembered across loads.
+    expect(await narrow.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+    expect(await narrow.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(NARROW.width);
+    await ctx.close();
+  });
+});
+
+describe('settings and credentials', () => {
+  it('round-trips a setting, shows a validation error next to the field, and never echoes a credential', async () => {
+    const SECRET = `sk-ant-planted-${Math.random().toString(36).slice(2)}-do-not-leak`;
+    const { page, context } = await openPage(DESKTOP, '#/settings');
+    const recorder = recordResponses(page);
+    const field = '#set-CLAUDE_MEM_CONTEXT_OBSERVATIONS';
+    await page.waitForSelector(field);
+    expect(await page.locator('#set-CLAUDE_MEM_CONTEXT_OBSERVATIONS-help').textContent()).toContain('recent observations');
+
+    await page.fill(field, '7');
+    await page.click('#settings-save');
+    await page.locator('.toast', { hasText: 'Settings saved' }).waitFor();
+    await page.reload();
+    await page.waitForSelector(field);
+    expect(await page.inputValue(field)).toBe('7');
+    expect((await getJson<any>(`${worker.url}/api/settings`)).settings.CLAUDE_MEM_CONTEXT_OBSERVATIONS).toBe('7');
+
+    await page.fill(field, 'lots');
+    await page.click('#settings-save');
+    const err = page.locator('#set-CLAUDE_MEM_CONTEXT_OBSERVATIONS-err');
+    await err.waitFor({ state: 'visible' });
+    expect((await err.textContent())!.length).toBeGreaterThan(5);
+    expect(await page.getAttribute(field, 'aria-invalid')).toBe('true');
+    // The error sits inside the field's own block, right under its input.
+    expect(await err.evaluate((e) => e.closest('.field')?.getAttribute('data-key'))).toBe('CLAUDE_MEM_CONTEXT_OBSERVATIONS');
+    expect((await getJson<any>(`${worker.url}/api/settings`)).settings.CLAUDE_MEM_CONTEXT_OBSERVATIONS).toBe('7');
+    await screenshot(page, 'settings');
+
+    // A restart-only setting offers the Restart button.
+    await page.fill(field, '7');
+    await page.fill('#set-CLAUDE_MEM_MODEL', 'claude-haiku-test-model');
+    await page.click('#settings-save');
+    await page.locator('#restart-box #restart-btn').waitFor();
+
+    // Credentials: write-only.
+    expect(await page.locator('#cred-ANTHROPIC_API_KEY-state').textContent()).toBe('Not set');
+    await page.fill('#cred-ANTHROPIC_API_KEY', SECRET);
+    await page.click('#cred-save');
+    await expect.poll(() => page.locator('#cred-ANTHROPIC_API_KEY-state').textContent()).toBe('Set (from .env)');
+    expect(await page.inputValue('#cred-ANTHROPIC_API_KEY')).toBe('');
+    // It really was stored (so the check below is meaningful).
+    expect(fs.readFileSync(path.join(worker.dataDir, '.env'), 'utf8')).toContain(SECRET);
+
+    // Visit every view so their responses are recorded too.
+    for (const view of ['feed', 'search', 'status', 'logs', 'context', 'settings']) {
+      await page.click(`a[data-view="${view}"]`);
+      await page.waitForLoadState('networkidle').catch(() => undefined);
+    }
+    await page.reload();
+    await page.waitForSelector('#cred-ANTHROPIC_API_KEY-state');
+    const bodies = await recorder.bodies();
+    const urls = bodies.map((b) => new URL(b.url, worker.url).pathname);
+    for (const p of ['/api/settings', '/api/credentials', '/api/health', '/api/logs']) expect(urls).toContain(p);
+    const leaks = bodies.filter((b) => b.body.includes(SECRET) || b.body.includes(SECRET.slice(8, 30)));
+    expect(leaks.map((l) => l.url)).toEqual([]);
+    expect(await page.content()).not.toContain(SECRET);
+
+    // Restart from the page: the worker comes back as a new process and the page notices.
+    const oldPid = (await getJson<any>(`${worker.url}/api/health`)).pid;
+    await page.fill('#set-CLAUDE_MEM_MODEL', 'claude-haiku-restart-model');
+    await page.click('#settings-save');
+    await page.click('#restart-box #restart-btn');
+    await page.locator('.toast', { hasText: 'Worker restarted' }).waitFor({ timeout: 30_000 });
+    const health = await getJson<any>(`${worker.url}/api/health`);
+    expect(health.pid).not.toBe(oldPid);
+    restartedPid = health.pid;
+    expect(health.model).toBe('claude-haiku-restart-model');
+    expect(await page.locator('#restart-box').isHidden()).toBe(true);
+    await context.close();
+  });
+});
+
+describe('context preview', () => {
+  it('shows exactly the text SessionStart injects', async () => {
+    const { page, context } = await openPage(DESKTOP, '#/context');
+    await expect.poll(() => page.locator('#context-project option').count()).toBeGreaterThan(1);
+    await page.selectOption('#context-project', 'alpha');
+    const [response] = await Promise.all([
+      page.waitForResponse((r) => r.url().includes('/api/context/inject') && r.url().includes('project=alpha')),
+      page.click('#context-show'),
+    ]);
+    const received = await response.text();
+    await expect.poll(() => page.locator('#context-text').textContent()).toBe(received);
+    expect(received).toContain('Alpha observation');
+    await screenshot(page, 'context');
+    // And that is what the worker injects (built twice in case a minute boundary passed).
+    let direct = await (await fetch(`${worker.url}/api/context/inject?project=alpha`)).text();
+    if (direct !== received) {
+      await page.click('#context-show');
+      direct = await (await fetch(`${worker.url}/api/context/inject?project=alpha`)).text();
+      await expect.poll(() => page.locator('#context-text').textContent()).toBe(direct);
+    }
+    await context.close();
+  });
+});
+
+describe('loopback guard', () => {
+  const rawGet = (headers: Record<string, string>, pathname = '/api/health') =>
+    new Promise<number>((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port: worker.port, path: pathname, headers }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+
+  it('refuses a foreign Host or Origin and serves the viewer to loopback', async () => {
+    expect(await rawGet({ Host: 'evil.example' })).toBe(403);
+    expect(await rawGet({ Host: `evil.example:${worker.port}` }, '/')).toBe(403);
+    expect(await rawGet({ Origin: 'http://evil.example' })).toBe(403);
+    expect(await rawGet({ Origin: 'null' })).toBe(403);
+    expect(await rawGet({ Host: `127.0.0.1:${worker.port}`, Origin: `http://127.0.0.1:${worker.port}` })).toBe(200);
+    expect(await rawGet({ Host: `localhost:${worker.port}` }, '/')).toBe(200);
+    expect([400, 404]).toContain(await rawGet({}, '/assets/%2e%2e/%2e%2e/%2e%2e/package.json'));
+  });
+});
+
+describe('status and dead letters', () => {
+  let fake: FakeAnthropic;
+  let w: WorkerHandle;
+
+  beforeAll(async () => {
+    fake = await startFakeAnthropic({ handler: () => ({ status: 500, message: DEAD_MESSAGE }) });
+    w = await startWorker({
+      settings: { CLAUDE_MEM_QUEUE_MAX_ATTEMPTS: '1', CLAUDE_MEM_RETRY_MAX_ATTEMPTS: '1' },
+      dotenv: `ANTHROPIC_API_KEY=x\nANTHROPIC_BASE_URL=${fake.url}\n`,
+    });
+  });
+  afterAll(async () => {
+    await w?.stop();
+    await fake?.close();
+  });
+
+  it('shows a dead-lettered event with its error verbatim and retries it', async () => {
+    const cwd = path.join(w.dataDir, 'proj-gamma');
+    fs.mkdirSync(cwd, { recursive: true });
+    await postJson(`${w.url}/api/sessions/init`, { session_id: 'sess-dead', cwd, prompt: 'Fix the build' });
+    const posted = await postJson(`${w.url}/api/sessions/observations`, {
+      session_id: 'sess-dead',
+      cwd,
+      tool_name: 'Bash',
+      tool_input: { command: 'npm run build' },
+      tool_response: { stdout: 'built in 3s', exit_code: 0 },
+      tool_use_id: 'toolu_dead_1',
+    });
+    expect(posted.status).toBe(202);
+    const queue = await waitFor(
+      async () => {
+        const q = await getJson<any>(`${w.url}/api/queue`);
+        return q.deadLetters.length === 1 ? q : null;
+      },
+      20_000,
+      'the event to be dead-lettered',
+    );
+    const lastError: string = queue.deadLetters[0].last_error;
+    expect(lastError).toContain(DEAD_MESSAGE);
+
+    const { page, context } = await openPage(DESKTOP, '#/status', w);
+    const row = page.locator(`#dead-list li[data-id="${queue.deadLetters[0].id}"]`);
+    await row.waitFor();
+    expect(await row.locator('pre.error-text').textContent()).toBe(lastError);
+    const health = await getJson<any>(`${w.url}/api/health`);
+    expect(health.lastError?.message).toContain(DEAD_MESSAGE);
+    expect(await page.locator('#last-error').textContent()).toBe(health.lastError.message);
+    expect(await page.locator('#dead-count').textContent()).toBe('1');
+    await screenshot(page, 'status');
+    await page.setViewportSize(NARROW);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(NARROW.width);
+    await screenshot(page, 'status-narrow');
+    await page.setViewportSize(DESKTOP);
+
+    fake.setHandler(() => ({ text: '<observation><type>change</type><title>Build runs green</title><narrative>npm run build succeeded.</narrative></observation>' }));
+    await row.locator('button', { hasText: 'Retry' }).click();
+    await page.locator('.toast', { hasText: 'queued again' }).waitFor();
+    await waitFor(async () => (await getJson<any>(`${w.url}/api/observations`)).total === 1, 20_000, 'the retried event to be processed');
+    await expect.poll(() => page.locator('#dead-list li').count(), { timeout: 10_000 }).toBe(0);
+    // The new observation reached the feed live.
+    await page.click('a[data-view="feed"]');
+    await page.locator('#feed-list .card-observation', { hasText: 'Build runs green' }).waitFor();
+
+    // The live indicator follows the connection: down while the worker is gone, live once it is back.
+    await page.waitForSelector('#live[data-state="live"]');
+    await w.stop();
+    await page.waitForSelector('#live[data-state="reconnecting"]');
+    // Keep the page off the stream while a row is stored, so it can only learn of it by catching up.
+    await page.route('**/stream', (route) => route.abort());
+    w = await startWorker({ dataDir: w.dataDir, port: w.port });
+    const missed = await postJson<any>(`${w.url}/api/import`, {
+      observations: [{ content_session_id: 'sess-dead', project: 'proj-gamma', type: 'discovery', title: 'Stored while the viewer was offline' }],
+    });
+    expect(missed.body.observations.imported).toBe(1);
+    expect(await page.locator('#feed-list .card', { hasText: 'Stored while the viewer was offline' }).count()).toBe(0);
+    await page.unroute('**/stream');
+    await page.waitForSelector('#live[data-state="live"]', { timeout: 20_000 });
+    await page.locator('#feed-list .card', { hasText: 'Stored while the viewer was offline' }).waitFor();
+    expect(await page.locator('#feed-list .card').first().locator('.card-title').textContent()).toBe('Stored while the viewer was offline');
+    await context.close();
+  });
+});
