@@ -20,18 +20,10 @@ import type { WorkerDeps } from '../WorkerDeps.js';
 import { projectScope } from '../../context/contextService.js';
 
 // Settings that take effect only when the worker restarts (the rest are read per use).
-const RESTART_KEYS = new Set([
-  'CLAUDE_MEM_WORKER_HOST',
-  'CLAUDE_MEM_WORKER_PORT',
-  'CLAUDE_MEM_PROVIDER',
-  'CLAUDE_MEM_MODEL',
-  'CLAUDE_MEM_CLAUDE_TRANSPORT',
-  'CLAUDE_MEM_EMBEDDINGS',
-  'CLAUDE_MEM_EMBEDDINGS_BASE_URL',
-  'CLAUDE_MEM_EMBEDDINGS_MODEL',
-  'CLAUDE_MEM_EMBEDDINGS_MODEL_DIR',
-  'CLAUDE_MEM_DATABASE_URL',
-]);
+// Settings read once at start (the listener, the provider, the embedder, the store) take effect
+// only after a restart; the rest are read on use.
+const RESTART_KEY_PATTERN =
+  /^CLAUDE_MEM_(WORKER_HOST|WORKER_PORT|PROVIDER|MODEL|CLAUDE_TRANSPORT|AUTODETECT_CLAUDE_CODE_ENV|OPENAI_.*|OPENROUTER_.*|GEMINI_.*|EMBEDDINGS.*|DATABASE_URL|SHARED_PROJECTS|REQUEST_TIMEOUT_MS)$/;
 
 // Above this many imported observations the import emits no per-row SSE events.
 const LIVE_IMPORT_LIMIT = 200;
@@ -116,7 +108,7 @@ export function adminRoutes(deps: WorkerDeps): Hono {
     try {
       const saved = saveSettings(body);
       deps.reloadSettings();
-      const restartRequired = Object.keys(body).some((k) => RESTART_KEYS.has(k) && before[k as keyof typeof before] !== body[k]);
+      const restartRequired = Object.keys(body).some((k) => RESTART_KEY_PATTERN.test(k) && before[k as keyof typeof before] !== body[k]);
       return c.json({ settings: publicSettings(saved.settings), restartRequired });
     } catch (err) {
       if (err instanceof SettingsValidationError) {
