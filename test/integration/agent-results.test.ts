@@ -77,6 +77,9 @@ it('the Stop turn stores one summary for the main agent; a subagent Stop is not 
   const summaryReq = gateway.messageRequests()[before];
   expect(isSummaryTurn(summaryReq)).toBe(true);
   expect(lastUserText(summaryReq.body)).toContain("Changed the greeting to 'sandbox'");
+  // The summary turn lists what was recorded for this request, beyond the rolling window.
+  expect(lastUserText(summaryReq.body)).toContain('<recorded_observations>');
+  expect(lastUserText(summaryReq.body)).toContain('Greeting target renamed to sandbox');
   // Found by search too.
   const found = await getJson<{ sessions: Array<{ request: string }> }>(`${w.url}/api/search?query=greeting&kinds=sessions`);
   expect(found.sessions.map((s) => s.request)).toContain('Rename the greeting target');

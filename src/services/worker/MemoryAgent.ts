@@ -28,6 +28,8 @@ interface SessionState {
   userPrompt: string | null;
   /** Rolling window of completed exchanges (user event turn + assistant reply). */
   window: Turn[];
+  /** Titles recorded for the current prompt, so the summary covers more than the window. */
+  recorded: string[];
   lastUsed: number;
 }
 
@@ -248,6 +250,7 @@ export class MemoryAgent {
         promptNumber: null,
         userPrompt: null,
         window: [],
+        recorded: [],
         lastUsed: Date.now(),
       };
       this.sessions.set(event.content_session_id, state);
@@ -258,6 +261,7 @@ export class MemoryAgent {
       const prompt = session ? await this.o.store.sessions.latestPrompt(session.id) : null;
       state.userPrompt = prompt?.prompt_text ?? null;
       state.promptNumber = promptNumber;
+      state.recorded = [];
       state.intro = {
         role: 'user',
         content: buildSessionIntroTurn({ project: event.project, userPrompt: state.userPrompt ?? '', promptNumber }),
@@ -273,6 +277,7 @@ export class MemoryAgent {
     return buildSummaryTurn({
       lastAssistantMessage: (event.payload as SummarizePayload).last_assistant_message,
       userPrompt: state.userPrompt,
+      recorded: state.recorded,
     });
   }
 
@@ -389,6 +394,7 @@ export class MemoryAgent {
       const share = shareUsage(usage, parsed.observations.length);
       for (const p of parsed.observations) {
         const merged = mergeFiles(p, seen, payload.cwd);
+        state.recorded.push(`[${merged.type}] ${merged.title}`);
         observations.push({
           content_session_id: event.content_session_id,
           project: event.project,

@@ -122,6 +122,8 @@ export interface SummaryTurnInput {
   /** Claude's final message of the turn (from the Stop hook). */
   lastAssistantMessage: string;
   userPrompt?: string | null;
+  /** Titles of observations already recorded for this request (the window may not hold them all). */
+  recorded?: string[];
   maxChars?: number;
 }
 
@@ -131,6 +133,8 @@ export function buildSummaryTurn(input: SummaryTurnInput): string {
   const lines = ['Claude has finished this request. Summarize the turn.'];
   const prompt = input.userPrompt?.trim();
   if (prompt) lines.push('<user_request>', truncateMiddle(prompt, max), '</user_request>');
+  const recorded = (input.recorded ?? []).slice(-40);
+  if (recorded.length) lines.push('<recorded_observations>', ...recorded.map((t) => `- ${truncateMiddle(t, 200)}`), '</recorded_observations>');
   const last = input.lastAssistantMessage.trim();
   lines.push(
     '<final_message>',
