@@ -1,19 +1,26 @@
-// The loaded worker shared by the search, context and memory benchmarks: one worker process whose
-// database is grown from 0 to 10k to 100k observations through POST /api/import (the same path as
-// `claude-mem import`), timing the import as it goes.
+// The loaded database shared by the search, context and memory benchmarks: one data dir grown from
+// 0 to 10k to 100k observations through POST /api/import (the same path as `claude-mem import`),
+// timing the import as it goes. The keyword worker (no embedder) does the import and the keyword,
+// context and memory runs; for hybrid search the same data dir is reopened by a worker with the
+// deterministic test embedder, which backfills vectors into the same database file.
 import { generateMemory } from './dataset.mjs';
 import { getJson, log, nowMs, postJson, round, startWorker } from './lib.mjs';
 
 const BATCH = 5000;
 
+/** Starts (or restarts, on the same data dir) the keyword-only worker that holds the corpus. */
+export async function startCorpusWorker(dataDir) {
+  const worker = await startWorker({ dataDir, settings: { CLAUDE_MEM_EMBEDDINGS: 'none' } });
+  return { worker, count: 0, imports: [] };
+}
+
 /**
- * Starts the worker that will hold the corpus. Asks for the deterministic test embedder; whether the
- * worker accepted it is reported by `hybrid` (older workers fall back to keyword search only).
+ * Reopens the corpus data dir with CLAUDE_MEM_EMBEDDINGS=test. Returns { worker, hybrid } where
+ * hybrid.supported says whether this build accepted the test embedder; the caller stops the worker.
  */
-export async function startCorpusWorker() {
-  const worker = await startWorker({ settings: { CLAUDE_MEM_EMBEDDINGS: 'test' } });
-  const hybrid = await detectHybrid(worker);
-  return { worker, hybrid, count: 0, imports: [] };
+export async function startHybridWorker(dataDir) {
+  const worker = await startWorker({ dataDir, settings: { CLAUDE_MEM_EMBEDDINGS: 'test' } });
+  return { worker, hybrid: await detectHybrid(worker) };
 }
 
 /**
@@ -59,24 +66,30 @@ export async function growTo(corpus, target, total) {
     }
   }
   corpus.count = target;
-  const entry = { from: start, to: target, ms: round(ms, 0), observationsPerSec: round(((target - start) * 1000) / ms, 0), rows };
-  corpus.imports.push(entry);
-  if (corpus.hybrid.supported) entry.embeddings = await waitForEmbeddings(corpus);
+  corpus.imports.push({ from: start, to: target, ms: round(ms, 0), observationsPerSec: round(((target - start) * 1000) / ms, 0), rows });
 }
 
 /**
  * Waits (bounded) until the background indexer has embedded every observation, so hybrid search is
  * measured on a complete vector index. Returns how long that took and the final counts.
  */
-async function waitForEmbeddings(corpus, maxMs = 90_000) {
+export async function waitForEmbeddings(url, maxMs = 90_000) {
   const t0 = nowMs();
   let e = null;
+  let first = null;
   while (nowMs() - t0 < maxMs) {
-    e = (await getJson(`${corpus.worker.url}/api/health`)).embeddings ?? null;
+    e = (await getJson(`${url}/api/health`)).embeddings ?? null;
+    first ??= e;
     if (!e || typeof e !== 'object' || !e.pending) break;
     await new Promise((r) => setTimeout(r, 250));
   }
-  const done = { waitedMs: round(nowMs() - t0, 0), indexed: e?.indexed ?? null, total: e?.total ?? null, state: e?.state ?? null };
-  if (e?.pending) corpus.hybrid.note += `; vector index incomplete after ${Math.round(maxMs / 1000)} s (${e.indexed}/${e.total})`;
-  return done;
+  const ms = nowMs() - t0;
+  return {
+    waitedMs: round(ms, 0),
+    indexed: e?.indexed ?? null,
+    total: e?.total ?? null,
+    state: e?.state ?? null,
+    complete: !e?.pending,
+    vectorsPerSec: first && e ? round(((e.indexed - first.indexed) * 1000) / Math.max(ms, 1), 0) : null,
+  };
 }

@@ -9,10 +9,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { contextBuild } from './context.mjs';
-import { growTo, startCorpusWorker } from './corpus.mjs';
+import { growTo, startCorpusWorker, startHybridWorker, waitForEmbeddings } from './corpus.mjs';
 import { benchHook } from './hook.mjs';
 import { benchIngest } from './ingest.mjs';
-import { ROOT, cleanupTempDirs, log, round, startWorker } from './lib.mjs';
+import { ROOT, cleanupTempDirs, log, round } from './lib.mjs';
 import { memorySnapshot } from './memory.mjs';
 import { searchLatency } from './search.mjs';
 import { benchTokens } from './tokens.mjs';
@@ -24,67 +24,62 @@ function parseArgs(argv) {
   return { quick, want: (name) => !only || only.has(name) };
 }
 
-/** Corpus-based benchmarks share one loaded worker: search at two sizes, context and RSS at the largest. */
+/**
+ * Corpus-based benchmarks share one data dir: keyword search at two sizes, context and RSS at the
+ * largest on the keyword worker; hybrid search on the same data dir reopened with the test embedder.
+ */
 async function corpusBenchmarks(results, { quick, want }) {
   const small = quick ? 2_000 : 10_000;
   const large = quick ? 10_000 : 100_000;
-  const corpus = await startCorpusWorker();
-  const { worker } = corpus;
+  let corpus = await startCorpusWorker();
+  const dataDir = corpus.worker.dataDir;
+  const search = { hybrid: null, sizes: {}, imports: corpus.imports };
+  const memory = { observations: large };
   try {
-    const memory = { idle: await memorySnapshot(worker.pid, 'idle, empty database') };
-    const search = { hybrid: corpus.hybrid, sizes: {} };
+    memory.idle = await memorySnapshot(corpus.worker.pid, 'idle, empty database');
     for (const size of [small, large]) {
       await timed(`import to ${size}`, () => growTo(corpus, size, large));
+      const { worker } = corpus;
       if (want('search')) {
-        log(`search: ${size} observations`);
-        const keyword = await timed(`keyword search ${size}`, () => searchWithKeywordWorker(corpus, size));
-        search.sizes[size] = { keyword };
-        if (corpus.hybrid.supported) {
-          search.sizes[size].hybrid = await timed(`hybrid search ${size}`, () => searchLatency({ url: worker.url, dbFile: worker.dbFile, mode: 'hybrid' }));
-          search.sizes[size].hybrid.vectorIndex = corpus.imports.at(-1).embeddings;
+        log(`search: keyword, ${size} observations`);
+        search.sizes[size] = { keyword: await timed(`keyword search ${size}`, () => searchLatency({ url: worker.url, dbFile: worker.dbFile, mode: 'keyword' })) };
+      }
+      if (size === large) {
+        if (want('context')) {
+          log(`context: ${large} observations in one project`);
+          results.context = { observations: large, ...(await timed('context', () => contextBuild({ url: worker.url }))) };
         }
+        memory.loaded = await memorySnapshot(worker.pid, `after importing ${large} observations and the search/context runs`);
+      }
+      if (want('search')) {
+        // Hybrid: same database, reopened with the test embedder, which backfills vectors first.
+        await worker.stop();
+        const h = await timed(`hybrid search ${size}`, () => hybridSearch(dataDir, size));
+        search.hybrid = h.hybrid;
+        if (h.result) search.sizes[size].hybrid = h.result;
+        if (h.memory) memory.hybridWorker = h.memory;
+        if (size !== large) corpus = { ...(await startCorpusWorker(dataDir)), count: corpus.count, imports: corpus.imports };
       }
     }
-    search.imports = corpus.imports;
     if (want('search')) results.search = search;
-    if (want('context')) {
-      log(`context: ${large} observations in one project`);
-      results.context = { observations: large, ...(await timed('context', () => contextBuild({ url: worker.url }))) };
-    }
-    memory.loaded = await memorySnapshot(worker.pid, `after importing ${large} observations and the search/context runs`);
-    memory.observations = large;
-    memory.embeddings = corpus.hybrid.supported ? 'test embedder on (vector index in the worker)' : 'off';
     if (want('memory')) results.memory = memory;
   } finally {
-    await worker.stop();
+    await corpus.worker.stop();
   }
 }
 
-/**
- * Keyword latency. Without an embedder the corpus worker itself is keyword-only. With one, its
- * searches are hybrid, so keyword search is measured on a second worker (no embedder) started on a
- * consistent copy of the same database.
- */
-async function searchWithKeywordWorker(corpus, size) {
-  const { worker } = corpus;
-  if (!corpus.hybrid.supported) return searchLatency({ url: worker.url, dbFile: worker.dbFile, mode: 'keyword' });
-  const { default: Database } = await import('better-sqlite3');
-  const copyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cm-bench-kw-'));
+async function hybridSearch(dataDir, size) {
+  const { worker, hybrid } = await startHybridWorker(dataDir);
   try {
-    const src = new Database(worker.dbFile, { readonly: true });
-    await src.backup(path.join(copyDir, 'claude-mem.db'));
-    src.close();
-    const kw = await startWorker({ dataDir: copyDir, settings: { CLAUDE_MEM_EMBEDDINGS: 'none' } });
-    try {
-      const r = await searchLatency({ url: kw.url, dbFile: kw.dbFile, mode: 'keyword' });
-      // RSS of a worker that only opened the database and served searches: no import, no vectors.
-      r.workerMemory = await memorySnapshot(kw.pid, `keyword-only worker on a copy of the ${size} database, after the searches`);
-      return r;
-    } finally {
-      await kw.stop();
-    }
+    if (!hybrid.supported) return { hybrid };
+    log(`search: hybrid, ${size} observations (waiting for the vector backfill, at most 90 s)`);
+    const vectorIndex = await waitForEmbeddings(worker.url);
+    const result = await searchLatency({ url: worker.url, dbFile: worker.dbFile, mode: 'hybrid' });
+    result.vectorIndex = vectorIndex;
+    const memory = await memorySnapshot(worker.pid, `hybrid worker (test embedder) after backfill and searches at ${size}`);
+    return { hybrid, result, memory };
   } finally {
-    fs.rmSync(copyDir, { recursive: true, force: true });
+    await worker.stop();
   }
 }
 
@@ -134,7 +129,11 @@ function rows(results) {
         add('search', `${mode} @${Number(size) / 1000}k p50 / p95${partial}`, `${fmt(m.http.p50)} / ${fmt(m.http.p95, ' ms')}`, `raw FTS: ${fmt(m.baselineRawFts.p50)} / ${fmt(m.baselineRawFts.p95, ' ms')}`, `${x(m.ratioP50)} / ${x(m.ratioP95)}`, atLarge ? `p95 ≤ ${limit} ms` : '', atLarge ? m.http.p95 <= limit : undefined);
       }
     }
-    if (!s.hybrid.supported) add('search', 'hybrid', 'skipped', '', '', '≤ 50 ms', undefined);
+    if (s.hybrid && !s.hybrid.supported) add('search', 'hybrid', 'skipped', '', '', '≤ 50 ms', undefined);
+    for (const [size, r] of Object.entries(s.sizes)) {
+      const vi = r.hybrid?.vectorIndex;
+      if (vi) add('search', `vector backfill @${Number(size) / 1000}k (test embedder)`, `${vi.indexed}/${vi.total} in ${round(vi.waitedMs / 1000, 1)} s`, '', '', '', undefined);
+    }
     for (const imp of s.imports) add('search', `import ${imp.from / 1000}k→${imp.to / 1000}k (POST /api/import)`, `${imp.observationsPerSec} obs/s`, '', '', '', undefined);
   }
   const c = results.context;
@@ -145,9 +144,10 @@ function rows(results) {
   const m = results.memory;
   if (m) {
     add('memory', 'worker RSS idle', fmt(m.idle.rssMb, ' MB'), '', '', '≤ 150 MB', m.idle.rssMb <= 150);
-    const kw = results.search?.sizes?.[m.observations]?.keyword?.workerMemory;
-    if (kw) add('memory', `keyword-only worker RSS @${m.observations / 1000}k (no import, no vectors)`, fmt(kw.rssMb, ' MB'), `idle: ${fmt(m.idle.rssMb, ' MB')}`, x(round(kw.rssMb / m.idle.rssMb, 2)), '≤ 150 MB', kw.rssMb <= 150);
     add('memory', `worker RSS after ${m.observations / 1000}k load (peak)`, `${fmt(m.loaded.rssMb, ' MB')} (${fmt(m.loaded.peakRssMb, ' MB')})`, `idle: ${fmt(m.idle.rssMb, ' MB')}`, x(round(m.loaded.rssMb / m.idle.rssMb, 2)), '≤ 150 MB', m.loaded.rssMb <= 150);
+    const hw = m.hybridWorker;
+    if (hw) add('memory', `hybrid worker RSS @${m.observations / 1000}k, fresh start + backfill (peak)`, `${fmt(hw.rssMb, ' MB')} (${fmt(hw.peakRssMb, ' MB')})`, `idle: ${fmt(m.idle.rssMb, ' MB')}`, x(round(hw.rssMb / m.idle.rssMb, 2)), '≤ 150 MB', hw.rssMb <= 150);
+    add('memory', 'worker subprocesses (idle / loaded)', `${m.idle.subprocesses} / ${m.loaded.subprocesses}`, '', '', '0', m.idle.subprocesses + m.loaded.subprocesses === 0);
   }
   const t = results.tokens;
   if (t) {
@@ -191,7 +191,7 @@ async function main() {
   console.log('');
   printTable(table);
   const hints = [];
-  if (results.search && !results.search.hybrid.supported) hints.push(`hybrid search: ${results.search.hybrid.note}`);
+  if (results.search?.hybrid && !results.search.hybrid.supported) hints.push(`hybrid search: ${results.search.hybrid.note}`);
   if (results.tokens) hints.push(`tokens: mean over the 10-event replay cycle ending at each point: ${JSON.stringify(results.tokens.cycleMeanTotal)} (the first cycle fills the history window)`);
   for (const [k, v] of Object.entries(errors)) hints.push(`${k}: ERROR ${v.split('\n')[0]}`);
   for (const line of hints) console.log(`\n${line}`);
