@@ -140,6 +140,18 @@ describe.each(BACKENDS)('$name store', (backend) => {
       expect(await store.queue.depth()).toBe(0);
     });
 
+    it('commits concurrent enqueues together, detects duplicates within a batch, isolates a bad event', async () => {
+      const events = Array.from({ length: 50 }, (_, i) => store.queue.enqueue('s1', 'p', toolEvent(`c${i}`)));
+      const dup = store.queue.enqueue('s1', 'p', toolEvent('c7'));
+      const bad = store.queue.enqueue('s1', 'p', toolEvent('bad', { tool_input: { n: 10n } as never }));
+      const results = await Promise.all(events);
+      expect(results.every((r) => !r.duplicate && r.id !== null)).toBe(true);
+      expect(new Set(results.map((r) => r.id)).size).toBe(50);
+      expect((await dup).duplicate).toBe(true);
+      await expect(bad).rejects.toThrow();
+      expect(await store.queue.depth()).toBe(50);
+    });
+
     it('claims in order and never past an event waiting for retry', async () => {
       for (const id of ['a', 'b', 'c']) await store.queue.enqueue('s1', 'p', toolEvent(id));
       const [a] = await store.queue.claim('s1', 'w1', 1);

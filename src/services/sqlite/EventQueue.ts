@@ -42,28 +42,65 @@ export function utcDay(now = Date.now()): string {
 export class EventQueue {
   constructor(readonly db: Db) {}
 
-  async enqueue(contentSessionId: string, project: string, event: QueuedEvent): Promise<EnqueueResult> {
-    const toolUseId = event.kind === 'tool' ? event.payload.tool_use_id : null;
-    return this.db.transaction((): EnqueueResult => {
-      if (toolUseId) {
-        const seen = this.db
-          .prepare('INSERT INTO seen_tool_uses (tool_use_id, seen_at) VALUES (?, ?) ON CONFLICT DO NOTHING')
-          .run(toolUseId, Date.now());
-        if (seen.changes === 0) return { id: null, duplicate: true };
+  private pendingBatch: Array<{
+    args: [string, string, QueuedEvent];
+    resolve: (r: EnqueueResult) => void;
+    reject: (e: unknown) => void;
+  }> | null = null;
+
+  /**
+   * Group commit: enqueues that arrive in the same event-loop turn share one transaction (one
+   * fsync). Each caller is answered only after that commit, so an acknowledgement still means
+   * the event is on disk.
+   */
+  enqueue(contentSessionId: string, project: string, event: QueuedEvent): Promise<EnqueueResult> {
+    return new Promise((resolve, reject) => {
+      if (!this.pendingBatch) {
+        this.pendingBatch = [];
+        setImmediate(() => this.flushBatch());
       }
-      // An event keeps its id when it is dead-lettered (and when it is retried from there), so a
-      // new id must be above both tables' ids: SQLite's default rowid (max + 1 of this table alone)
-      // would hand a dead-lettered event's id to a new event once the queue emptied, and that
-      // event's own dead-lettering would then collide with it.
-      const res = this.db
-        .prepare(
-          `INSERT INTO pending_events (id, content_session_id, project, kind, payload, tool_use_id, created_at)
-           VALUES (MAX(COALESCE((SELECT MAX(id) FROM pending_events), 0), COALESCE((SELECT MAX(id) FROM dead_events), 0)) + 1,
-             ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(contentSessionId, project, event.kind, JSON.stringify(event.payload), toolUseId, new Date().toISOString());
-      return { id: Number(res.lastInsertRowid), duplicate: false };
-    })();
+      this.pendingBatch.push({ args: [contentSessionId, project, event], resolve, reject });
+    });
+  }
+
+  private flushBatch(): void {
+    const batch = this.pendingBatch ?? [];
+    this.pendingBatch = null;
+    try {
+      const results = this.db.transaction(() => batch.map((b) => this.enqueueOne(...b.args)))();
+      batch.forEach((b, i) => b.resolve(results[i]));
+    } catch {
+      // One bad event must not fail its neighbours: retry each in its own transaction.
+      for (const b of batch) {
+        try {
+          b.resolve(this.db.transaction(() => this.enqueueOne(...b.args))());
+        } catch (err) {
+          b.reject(err);
+        }
+      }
+    }
+  }
+
+  private enqueueOne(contentSessionId: string, project: string, event: QueuedEvent): EnqueueResult {
+    const toolUseId = event.kind === 'tool' ? event.payload.tool_use_id : null;
+    if (toolUseId) {
+      const seen = this.db
+        .prepare('INSERT INTO seen_tool_uses (tool_use_id, seen_at) VALUES (?, ?) ON CONFLICT DO NOTHING')
+        .run(toolUseId, Date.now());
+      if (seen.changes === 0) return { id: null, duplicate: true };
+    }
+    // An event keeps its id when it is dead-lettered (and when it is retried from there), so a
+    // new id must be above both tables' ids: SQLite's default rowid (max + 1 of this table alone)
+    // would hand a dead-lettered event's id to a new event once the queue emptied, and that
+    // event's own dead-lettering would then collide with it.
+    const res = this.db
+      .prepare(
+        `INSERT INTO pending_events (id, content_session_id, project, kind, payload, tool_use_id, created_at)
+         VALUES (MAX(COALESCE((SELECT MAX(id) FROM pending_events), 0), COALESCE((SELECT MAX(id) FROM dead_events), 0)) + 1,
+           ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(contentSessionId, project, event.kind, JSON.stringify(event.payload), toolUseId, new Date().toISOString());
+    return { id: Number(res.lastInsertRowid), duplicate: false };
   }
 
   /** Sessions that have events ready to run now, oldest first. */

@@ -2,7 +2,7 @@
 // optional fusion with a vector ranking (reciprocal rank fusion).
 import type { Observation, PromptRow, SearchQuery, SearchResults, Summary } from '../../types.js';
 import type { Db } from './Database.js';
-import { buildMatchExpression } from './ftsQuery.js';
+import { matchTerms, queryTerms } from './ftsQuery.js';
 import { toObservation, toPrompt, toSummary } from './rows.js';
 
 // bm25 column weights for observations_fts (title, subtitle, narrative, facts, concepts). Equal:
@@ -12,6 +12,15 @@ import { toObservation, toPrompt, toSummary } from './rows.js';
 const OBS_WEIGHTS = '1.0, 1.0, 1.0, 1.0, 1.0';
 const SUMMARY_WEIGHTS = '4.0, 1.0, 2.0, 2.0, 1.0, 1.0';
 const RRF_K = 60;
+
+// Large stores only: a term found in more than this share of observations is dropped from the
+// query (the rarest term is always kept). Such terms ("src", "test", "change") make bm25 score
+// most of the corpus yet barely move the top of the ranking (98% same top-20 at 100k rows).
+const COMMON_TERM_SHARE = 0.3;
+const PRUNE_MIN_DOCS = 5000;
+const DF_TTL_MS = 60_000;
+/** Candidates ranked inside FTS5 before the join with filters. */
+const FTS_CANDIDATES = 200;
 
 /** Ranks observation ids by vector similarity; supplied when an embedder is configured. */
 export type VectorRanker = (query: string, projects: string[] | undefined, k: number) => Promise<number[]>;
@@ -103,12 +112,44 @@ export class SearchIndex {
     const kinds = q.kinds ?? ['observations', 'sessions', 'prompts'];
     const limit = Math.max(1, Math.min(q.limit ?? 20, 500));
     const offset = Math.max(0, q.offset ?? 0);
-    const match = buildMatchExpression(q.query ?? '');
+    const terms = queryTerms(q.query ?? '');
+    const match = matchTerms(terms);
     return {
-      observations: kinds.includes('observations') ? await this.searchObservations(q, match, limit, offset) : [],
+      observations: kinds.includes('observations')
+        ? await this.searchObservations(q, matchTerms(this.selectiveTerms(terms)), limit, offset)
+        : [],
       sessions: kinds.includes('sessions') ? this.searchSummaries(q, match, limit, offset) : [],
       prompts: kinds.includes('prompts') ? this.searchPrompts(q, match, limit, offset) : [],
     };
+  }
+
+  private dfCache = new Map<string, { df: number; at: number }>();
+  private totalDocs: { n: number; at: number } | null = null;
+
+  /** Document frequency of a term, counted up to `cap` (bounded cost) and cached briefly. */
+  private docFreq(term: string, cap: number): number {
+    const hit = this.dfCache.get(term);
+    if (hit && Date.now() - hit.at < DF_TTL_MS) return hit.df;
+    const df = this.db
+      .prepare(`SELECT COUNT(*) FROM (SELECT rowid FROM observations_fts WHERE observations_fts MATCH ? LIMIT ?)`)
+      .pluck()
+      .get(`"${term}"`, cap + 1) as number;
+    if (this.dfCache.size > 5000) this.dfCache.clear();
+    this.dfCache.set(term, { df, at: Date.now() });
+    return df;
+  }
+
+  private selectiveTerms(terms: string[]): string[] {
+    if (terms.length < 2) return terms;
+    if (!this.totalDocs || Date.now() - this.totalDocs.at > DF_TTL_MS) {
+      this.totalDocs = { n: this.db.prepare('SELECT COUNT(*) FROM observations').pluck().get() as number, at: Date.now() };
+    }
+    if (this.totalDocs.n < PRUNE_MIN_DOCS) return terms;
+    const cap = Math.floor(this.totalDocs.n * COMMON_TERM_SHARE);
+    const dfs = terms.map((t) => ({ t, df: this.docFreq(t, cap) }));
+    const kept = dfs.filter((d) => d.df <= cap).map((d) => d.t);
+    if (kept.length > 0) return kept;
+    return [dfs.reduce((a, b) => (b.df < a.df ? b : a)).t];
   }
 
   private keywordObservations(q: SearchQuery, match: string | null, limit: number, offset: number): Observation[] {
@@ -121,6 +162,22 @@ export class SearchIndex {
         )
         .all(...f.params, limit, offset) as Record<string, unknown>[];
       return rows.map(toObservation);
+    }
+    const relevance = !q.orderBy || q.orderBy === 'relevance';
+    if (relevance && offset + limit <= FTS_CANDIDATES) {
+      // Rank inside FTS5 first (its own top-k), then join and filter the candidates. When the
+      // filters leave too few, fall through to the exhaustive query below.
+      const rows = this.db
+        .prepare(
+          `SELECT o.*, c.score FROM (
+             SELECT rowid, rank AS score FROM observations_fts
+             WHERE observations_fts MATCH ? AND rank MATCH 'bm25(${OBS_WEIGHTS})'
+             ORDER BY rank LIMIT ${FTS_CANDIDATES}) c
+           JOIN observations o ON o.id = c.rowid WHERE 1=1${f.sql}
+           ORDER BY c.score, o.id DESC LIMIT ? OFFSET ?`,
+        )
+        .all(match, ...f.params, limit, offset) as Record<string, unknown>[];
+      if (rows.length === limit) return rows.map(toObservation);
     }
     const rows = this.db
       .prepare(

@@ -30,9 +30,17 @@ export function tokenize(text: string): string[] {
  * (the caller then lists by date with the filters alone).
  */
 export function buildMatchExpression(text: string): string | null {
+  return matchTerms(queryTerms(text));
+}
+
+/** The distinct content words of a query (stopwords dropped unless nothing else is left). */
+export function queryTerms(text: string): string[] {
   const all = tokenize(text.slice(0, 10_000));
   const content = all.filter((w) => !STOPWORDS.has(w));
-  const chosen = [...new Set(content.length > 0 ? content : all)].slice(0, MAX_TERMS);
-  if (chosen.length === 0) return null;
-  return chosen.map((w) => `"${w}"`).join(' OR ');
+  return [...new Set(content.length > 0 ? content : all)].slice(0, MAX_TERMS);
+}
+
+/** OR of quoted terms: each term is letters/digits only, so the quotes make it a plain token. */
+export function matchTerms(terms: string[]): string | null {
+  return terms.length === 0 ? null : terms.map((w) => `"${w}"`).join(' OR ');
 }
