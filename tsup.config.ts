@@ -14,7 +14,10 @@ export default defineConfig([
       ),
     ),
     outDir: 'dist',
-    format: ['esm'],
+    // CommonJS starts measurably faster than an ES module for a one-shot process (bench: hook).
+    format: ['cjs'],
+    outExtension: () => ({ js: '.cjs' }),
+    shims: true,
     platform: 'node',
     target: 'node20',
     bundle: true,

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { DIST, benchEnv, freePort, loadFixture, log, median, nowMs, ratio, round, startWorker, summarize, tempDir } from './lib.mjs';
 
-const HOOK = path.join(DIST, 'hooks', 'post-tool-use.js');
+const HOOK = path.join(DIST, 'hooks', 'post-tool-use.cjs');
 
 function timeProcess(args, input, env) {
   const t0 = nowMs();

@@ -123,7 +123,7 @@ export interface HookRun {
 /** Runs one bundled hook (e.g. 'post-tool-use') with a payload on stdin, as Claude Code does. */
 export function runHook(hook: string, input: unknown, env: NodeJS.ProcessEnv): HookRun {
   const started = Date.now();
-  const r = spawnSync(process.execPath, [path.join(DIST, 'hooks', `${hook}.js`)], {
+  const r = spawnSync(process.execPath, [path.join(DIST, 'hooks', `${hook}.cjs`)], {
     input: typeof input === 'string' ? input : JSON.stringify(input),
     env,
     encoding: 'utf8',
