@@ -19,6 +19,7 @@ import type {
   TokenUsage,
 } from '../types.js';
 import { SHARED_ID_BASE } from './postgres/ids.js';
+import { buildMatchExpression } from './sqlite/ftsQuery.js';
 import type {
   Completion,
   CompletionResult,
@@ -311,7 +312,8 @@ export class RoutingStore implements Store {
         const offset = Math.max(0, q.offset ?? 0);
         const deep = { ...q, limit: Math.min(offset + limit, 500), offset: 0 };
         const [a, b] = await Promise.all([l.search(deep), s.search(deep)]);
-        const byDate = q.orderBy === 'date_asc' || q.orderBy === 'date_desc' || !(q.query ?? '').trim();
+        // Without a searchable word both stores list by date (as they do for an explicit date order).
+        const byDate = q.orderBy === 'date_asc' || q.orderBy === 'date_desc' || buildMatchExpression(q.query ?? '') === null;
         const asc = q.orderBy === 'date_asc';
         const order = <T extends Timed>(x: T[], y: T[]) =>
           byDate ? mergePage(x, y, (m, n) => (asc ? -newestFirst(m, n) : newestFirst(m, n)), offset, limit) : interleave(x, y, offset, limit);

@@ -245,7 +245,9 @@ export function readClaudeMemEnv(filePath: string = envFilePath()): ParsedEnvFil
     text = fs.readFileSync(filePath, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { values: {}, ignored: [], invalidLines: [] };
-    throw err;
+    // Name the file and the fix: a bare `EISDIR … read` says neither.
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new Error(`Could not read ${filePath} (${code}): it must be a readable KEY=VALUE file; fix or remove it, then run \`claude-mem worker restart\``);
   }
   return parseEnvFile(text);
 }

@@ -1,9 +1,13 @@
 // Shared pieces of the hardening tests (hardening-*.test.ts): a seeded PRNG so every random run can
 // be replayed, a raw HTTP client that sends exactly the bytes and headers asked for, and SQLite
 // checks run from outside the worker.
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { DIST } from '../helpers/worker.js';
 
 /** mulberry32: small, fast, good enough to generate test inputs; the same seed gives the same run. */
 export function prng(seed: number): () => number {
@@ -77,4 +81,69 @@ export function queryDb<T = Record<string, unknown>>(dataDir: string, sql: strin
   } finally {
     db.close();
   }
+}
+
+export interface HookResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+/**
+ * Runs a hook bundle without blocking this process (spawnSync would freeze fake servers and the
+ * requests in flight that live here). Input is sent as given: a string or Buffer verbatim.
+ */
+export function runHookAsync(hook: string, input: unknown, env: NodeJS.ProcessEnv, timeoutMs = 15_000): Promise<HookResult> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [path.join(DIST, 'hooks', `${hook}.cjs`)], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    p.stdin.on('error', () => {}); // a hook may exit before reading everything
+    p.once('error', reject);
+    p.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, ms: Date.now() - started });
+    });
+    p.stdin.end(Buffer.isBuffer(input) || typeof input === 'string' ? input : JSON.stringify(input));
+  });
+}
+
+/** The single JSON object a hook printed, or an explanation of what is wrong with its output. */
+export function hookOutput(r: HookResult): { ok: true; value: Record<string, unknown> } | { ok: false; why: string } {
+  if (r.code !== 0) return { ok: false, why: `exit ${r.code}; stderr: ${r.stderr.slice(0, 300)}` };
+  const lines = r.stdout.split('\n').filter((l) => l.trim() !== '');
+  if (lines.length !== 1) return { ok: false, why: `expected one line of JSON on stdout, got ${lines.length}: ${r.stdout.slice(0, 300)}` };
+  try {
+    const v = JSON.parse(lines[0]) as unknown;
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return { ok: false, why: `not a JSON object: ${lines[0].slice(0, 200)}` };
+    return { ok: true, value: v as Record<string, unknown> };
+  } catch {
+    return { ok: false, why: `not JSON: ${lines[0].slice(0, 200)}` };
+  }
+}
+
+/** Mounts a tmpfs of `size` (root with CAP_SYS_ADMIN only); null when that is not possible here. */
+export function tryMountTmpfs(size: string): { dir: string; remount: (mode: 'ro' | 'rw') => void; unmount: () => void } | null {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cm-tmpfs-'));
+  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0700`, 'tmpfs', dir], { encoding: 'utf8' });
+  if (r.status !== 0) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    return null;
+  }
+  return {
+    dir,
+    remount: (mode) => {
+      const m = spawnSync('mount', ['-o', `remount,${mode}`, dir], { encoding: 'utf8' });
+      if (m.status !== 0) throw new Error(`remount ${mode} failed: ${m.stderr}`);
+    },
+    unmount: () => {
+      spawnSync('umount', ['-l', dir]);
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

@@ -1,4 +1,4 @@
-// Keyword search in PostgreSQL: tsvector columns (weighted like the SQLite bm25 columns) with GIN
+// Keyword search in PostgreSQL: tsvector columns (labelled per field) with GIN
 // indexes, ranked by ts_rank_cd. User text never reaches tsquery syntax: it is reduced to plain
 // word tokens (the same ones the SQLite store uses), each quoted, OR-ed together.
 import type { Observation, PromptRow, SearchQuery, SearchResults, Summary } from '../../types.js';
@@ -8,8 +8,10 @@ import type { SearchRepository, VectorRanker } from '../store.js';
 import type { Pool } from './pgClient.js';
 import { expandProjects, OBS_COLS, PROMPT_COLS, SUMMARY_COLS } from './pgRows.js';
 
-// ts_rank_cd weights for {D, C, B, A}: narrative, subtitle/concepts, facts, title.
-const WEIGHTS = `'{0.1, 0.3, 0.5, 1.0}'`;
+// ts_rank_cd weights for {D, C, B, A} (narrative, subtitle/concepts, facts, title). Equal, like the
+// SQLite bm25 column weights, where title/fact boosts measured worse on the LoCoMo eval; the length
+// normalisation (flag 1) already favours a hit in a short record.
+const WEIGHTS = `'{1.0, 1.0, 1.0, 1.0}'`;
 const RRF_K = 60;
 
 /** A tsquery text for the query, or null when it has no searchable word. */

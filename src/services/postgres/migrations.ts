@@ -74,7 +74,7 @@ export const PG_MIGRATIONS: PgMigration[] = [
         created_at_epoch BIGINT NOT NULL,
         author TEXT,
         project_key TEXT,
-        -- Weights mirror the SQLite bm25 column weights: title > facts > subtitle/concepts > narrative.
+        -- Field labels (A title, B facts, C subtitle/concepts, D narrative) let queries weight fields.
         search tsvector GENERATED ALWAYS AS (
           setweight(to_tsvector('english'::regconfig, title), 'A') ||
           setweight(to_tsvector('english'::regconfig, facts), 'B') ||

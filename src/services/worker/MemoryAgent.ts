@@ -86,9 +86,11 @@ export class MemoryAgent {
   /** Builds the provider from settings + the isolated env (credentials are read here). */
   private initProvider(): void {
     const settings = this.o.settings();
-    const env = buildIsolatedEnv({ autodetect: getBool(settings, 'CLAUDE_MEM_AUTODETECT_CLAUDE_CODE_ENV') });
-    this.providerInfo = describeProvider(settings, env);
+    this.providerInfo = describeProvider(settings, {});
     try {
+      // Inside the try: an unreadable .env pauses the agent (capture keeps working), not the worker.
+      const env = buildIsolatedEnv({ autodetect: getBool(settings, 'CLAUDE_MEM_AUTODETECT_CLAUDE_CODE_ENV') });
+      this.providerInfo = describeProvider(settings, env);
       this.provider = (this.o.providerFactory ?? createProvider)(settings, env);
       this.providerInfo = this.provider.info;
       this.paused = null;
@@ -161,7 +163,9 @@ export class MemoryAgent {
     while (!this.stopped) {
       try {
         this.reapIdleSessions();
-        if (this.provider && !this.paused && !(await this.budgetExhausted())) {
+        // Every acknowledged event wakes this loop; with every slot busy there is nothing to start,
+        // and skipping the scan keeps a deep queue from costing O(queue) per incoming event.
+        if (this.provider && !this.paused && this.running.size < MAX_CONCURRENT_SESSIONS && !(await this.budgetExhausted())) {
           for (const sessionId of await this.o.store.queue.readySessions()) {
             if (this.running.size >= MAX_CONCURRENT_SESSIONS) break;
             if (this.running.has(sessionId)) continue;
@@ -326,9 +330,12 @@ export class MemoryAgent {
           ms: Date.now() - started,
           requestId: res.requestId,
         });
-        await this.storeResult(event, state, res.text, res.usage, res.model);
+        // The model's words are input too: a key it repeats (from a tool output it was shown, or
+        // invented by a prompt injection) is redacted before it is stored or sent back as history.
+        const replyText = redactSecrets(res.text);
+        await this.storeResult(event, state, replyText, res.usage, res.model);
         const historyTurns = Math.max(0, getInt(settings, 'CLAUDE_MEM_AGENT_HISTORY_TURNS'));
-        state.window.push(userTurn, { role: 'assistant', content: res.text.trim() || '<skip/>' });
+        state.window.push(userTurn, { role: 'assistant', content: replyText.trim() || '<skip/>' });
         state.window = state.window.slice(-historyTurns * 2);
         if (event.kind === 'summarize') state.window = [];
         return true;

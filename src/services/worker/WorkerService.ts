@@ -7,7 +7,7 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { createLogger, setLogLevel } from '../../shared/logger.js';
-import { dataDir, dbPath, ensureDataDir, pidFilePath } from '../../shared/paths.js';
+import { dataDir, dbPath, ensureDataDir, envFilePath, pidFilePath } from '../../shared/paths.js';
 import { writeFileAtomic } from '../../shared/fsutil.js';
 import { getBool, loadSettings, type Settings } from '../../shared/SettingsManager.js';
 import { buildIsolatedEnv } from '../../shared/EnvManager.js';
@@ -27,7 +27,8 @@ import { sessionRoutes } from './routes/sessions.js';
 import { streamRoutes } from './routes/stream.js';
 import { uiRoutes } from './routes/ui.js';
 import { SessionService } from './SessionService.js';
-import { describeStorageError } from './storageErrors.js';
+import { repairEnvFileMode } from './startupChecks.js';
+import { dataDirStartError, describeStorageError } from './storageErrors.js';
 import type { WorkerDeps } from './WorkerDeps.js';
 
 declare const __CLAUDE_MEM_VERSION__: string;
@@ -84,6 +85,16 @@ export function createApp(deps: WorkerDeps, allowedHosts: string[] = []): Hono {
   return app;
 }
 
+/** The isolated env for the embedder; an unreadable .env is logged (the agent reports it too). */
+function embeddingsEnv(settings: Settings, log: ReturnType<typeof createLogger>): Record<string, string> {
+  try {
+    return buildIsolatedEnv({ autodetect: getBool(settings, 'CLAUDE_MEM_AUTODETECT_CLAUDE_CODE_ENV') });
+  } catch (err) {
+    log.warn(`Embeddings start without .env credentials: ${err instanceof Error ? err.message : String(err)}`);
+    return {};
+  }
+}
+
 export interface StartOptions {
   uiDir: string;
   /** Overrides CLAUDE_MEM_WORKER_PORT (0 = any free port). */
@@ -98,11 +109,18 @@ export type StartResult =
   | { status: 'already-running'; pid: number; port: number | null };
 
 export async function startWorker(opts: StartOptions): Promise<StartResult> {
-  ensureDataDir();
+  try {
+    ensureDataDir();
+    // An existing but read-only dir passes ensureDataDir and would only fail later, obscurely.
+    fs.accessSync(dataDir(), fs.constants.W_OK);
+  } catch (err) {
+    throw dataDirStartError(err, dataDir(), (p) => fs.accessSync(p, fs.constants.W_OK));
+  }
   const log = createLogger('worker');
   let loaded = loadSettings();
   setLogLevel(loaded.settings.CLAUDE_MEM_LOG_LEVEL);
   for (const issue of loaded.errors) log.warn(`Settings: ${issue.message}`);
+  repairEnvFileMode(envFilePath(), log);
 
   const lock = acquireWorkerLock();
   if (!lock.acquired) {
@@ -141,7 +159,7 @@ export async function startWorker(opts: StartOptions): Promise<StartResult> {
     store: sqlitePart(store)!,
     bus,
     settings: loaded.settings,
-    env: buildIsolatedEnv({ autodetect: getBool(loaded.settings, 'CLAUDE_MEM_AUTODETECT_CLAUDE_CODE_ENV') }),
+    env: embeddingsEnv(loaded.settings, log),
     log: createLogger('embeddings'),
   });
   const startedAt = Date.now();

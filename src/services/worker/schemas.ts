@@ -1,6 +1,7 @@
 // zod schemas for every request the worker accepts. Messages name the field and the fix.
 import { z } from 'zod';
 import { OBSERVATION_TYPES } from '../../types.js';
+import { MAX_NESTING, nestingExceeds } from './nesting.js';
 
 const id = (name: string) =>
   z
@@ -31,6 +32,14 @@ export const toolEventBody = z
   })
   .refine((b) => b.tool_response !== undefined || b.error !== undefined, {
     message: 'one of tool_response (PostToolUse) or error (PostToolUseFailure) is required',
+    path: ['tool_response'],
+  })
+  .refine((b) => !nestingExceeds(b.tool_input), {
+    message: `nested more than ${MAX_NESTING} levels deep; send flatter data`,
+    path: ['tool_input'],
+  })
+  .refine((b) => !nestingExceeds(b.tool_response), {
+    message: `nested more than ${MAX_NESTING} levels deep; send flatter data`,
     path: ['tool_response'],
   });
 

@@ -41,3 +41,20 @@ export function describeStorageError(err: unknown, where: string): StorageProble
   }
   return null;
 }
+
+/**
+ * Why the data dir could not be prepared, in words: a read-only or unwritable directory otherwise
+ * surfaces as a puzzling `ENOENT … mkdir logs` from the recursive mkdir.
+ */
+export function dataDirStartError(err: unknown, dir: string, access: (p: string) => void): Error {
+  let cause = codeOf(err) || (err instanceof Error ? err.message : String(err));
+  try {
+    access(dir);
+  } catch (accessErr) {
+    cause = codeOf(accessErr) || cause;
+    return new Error(
+      `data dir ${dir} is not writable (${cause}): make it writable, or point CLAUDE_MEM_DATA_DIR at a writable directory`,
+    );
+  }
+  return new Error(`data dir ${dir} could not be prepared (${cause}: ${err instanceof Error ? err.message : String(err)})`);
+}

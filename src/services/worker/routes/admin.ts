@@ -1,7 +1,7 @@
 // Health, queue, logs, settings/credentials, import/export and restart endpoints.
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { describeCredentialSources, RECOGNISED_ENV_KEYS, saveClaudeMemEnv } from '../../../shared/EnvManager.js';
+import { describeCredentialSources, EnvValidationError, RECOGNISED_ENV_KEYS, saveClaudeMemEnv } from '../../../shared/EnvManager.js';
 import { tailLog } from '../../../shared/logger.js';
 import { workerErrorLogPath, workerLogPath } from '../../../shared/paths.js';
 import {
@@ -129,7 +129,13 @@ export function adminRoutes(deps: WorkerDeps): Hono {
           message: `keys must be among ${RECOGNISED_ENV_KEYS.join(', ')}`,
         }),
     );
-    saveClaudeMemEnv(body);
+    try {
+      saveClaudeMemEnv(body);
+    } catch (err) {
+      // A value the .env format cannot hold (e.g. a NUL byte): the client's to fix, not a 500.
+      if (err instanceof EnvValidationError) return c.json({ error: err.message, fields: { [err.key]: err.message } }, 400);
+      throw err;
+    }
     // Credentials are read when a session starts; a restart applies them everywhere.
     return c.json({ saved: Object.keys(body), restartRequired: true });
   });
