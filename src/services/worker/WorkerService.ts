@@ -95,6 +95,30 @@ function embeddingsEnv(settings: Settings, log: ReturnType<typeof createLogger>)
   }
 }
 
+/**
+ * Requests Node's HTTP parser rejects (oversized headers, broken request lines) never reach hono;
+ * answer them in the same JSON shape as every other error, and drain the rest of the request so
+ * closing the socket does not reset the connection before the client reads the answer.
+ */
+function answerMalformedRequest(err: NodeJS.ErrnoException, socket: import('node:stream').Duplex): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+  const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
+  const body = JSON.stringify({
+    error: tooLarge
+      ? 'request line and headers are larger than 256 KB; send a shorter query'
+      : `malformed HTTP request (${err.code ?? 'parse error'})`,
+  });
+  socket.end(
+    `HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+  socket.resume();
+  setTimeout(() => socket.destroy(), 5000).unref();
+}
+
 export interface StartOptions {
   uiDir: string;
   /** Overrides CLAUDE_MEM_WORKER_PORT (0 = any free port). */
@@ -206,6 +230,7 @@ export async function startWorker(opts: StartOptions): Promise<StartResult> {
   }
   // Keep-alive sockets must not hold shutdown open.
   server.keepAliveTimeout = 5000;
+  server.on('clientError', answerMalformedRequest);
 
   writeFileAtomic(
     pidFilePath(),
