@@ -6,31 +6,9 @@ import { tailLog } from '../shared/logger.js';
 import { ensureDataDir, pidFilePath, workerLogPath } from '../shared/paths.js';
 import { loadSettings } from '../shared/SettingsManager.js';
 import { isAlive } from '../services/worker/lock.js';
+import type { HealthResponse } from '../services/worker/WorkerDeps.js';
 
-export interface Health {
-  status: string;
-  pid: number;
-  version: string;
-  uptimeSeconds: number;
-  queueDepth: number;
-  deadLetters: number;
-  provider: string;
-  model: string;
-  baseUrlHost: string;
-  lastError: { message: string; kind: string; at: string } | null;
-  paused: string | null;
-  budget: { dailyLimit: number; spentToday: number; exhausted: boolean };
-  /** Vector search state (null from a worker without it). */
-  embeddings?: {
-    mode: string;
-    model: string | null;
-    dimension: number | null;
-    indexed: number;
-    total: number;
-    state: string;
-    lastError: { message: string; at: string } | null;
-  } | null;
-}
+export type Health = HealthResponse;
 
 export function workerBaseUrl(): string {
   const { settings } = loadSettings({ createIfMissing: false });

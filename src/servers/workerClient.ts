@@ -1,6 +1,7 @@
 // A small fetch-based client for the worker's HTTP API (see the worker routes), shared by the MCP
 // server and the CLI. It only speaks HTTP: starting the worker is the caller's decision.
 import type { Observation, ObservationInput, PromptRow, Summary, SummaryInput } from '../types.js';
+import type { HealthResponse } from '../services/worker/WorkerDeps.js';
 
 export const DEFAULT_WORKER_HOST = '127.0.0.1';
 export const DEFAULT_WORKER_PORT = 37777;
@@ -59,16 +60,7 @@ export function workerBaseUrl(options: WorkerClientOptions = {}): string {
 // ---------------------------------------------------------------------------------------------
 // Wire shapes (see the worker HTTP contract)
 
-export interface HealthResponse {
-  status: string;
-  pid: number;
-  version: string;
-  uptimeSeconds: number;
-  queueDepth: number;
-  provider?: string;
-  model?: string;
-  [key: string]: unknown;
-}
+export type { HealthResponse };
 
 export interface SearchParams {
   query: string;

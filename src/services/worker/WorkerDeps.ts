@@ -1,6 +1,6 @@
 // What the HTTP routes are given: the core services, never raw SQL or sockets.
 import type { Settings } from '../../shared/SettingsManager.js';
-import type { EmbeddingsControl } from '../embeddings/EmbeddingService.js';
+import type { EmbeddingsControl, EmbeddingsStatus } from '../embeddings/EmbeddingService.js';
 import type { Store } from '../store.js';
 import type { EventBus } from './EventBus.js';
 import type { SessionService } from './SessionService.js';
@@ -14,6 +14,17 @@ export interface AgentStatus {
   /** Why processing is paused (auth failure, missing credentials, budget), or null. */
   paused: string | null;
   budget: { dailyLimit: number; spentToday: number; exhausted: boolean };
+}
+
+/** GET /api/health: the worker's own state plus the agent's (SPEC §8.1 fields first). */
+export interface HealthResponse extends AgentStatus {
+  status: 'ok';
+  pid: number;
+  version: string;
+  uptimeSeconds: number;
+  queueDepth: number;
+  deadLetters: number;
+  embeddings: EmbeddingsStatus | null;
 }
 
 export interface WorkerDeps {

@@ -16,7 +16,7 @@ import {
 import { badRequest, parseJsonBody, parseQuery } from '../http.js';
 import { exportMemory, importMemory } from '../importExport.js';
 import { importBody } from '../schemas.js';
-import type { WorkerDeps } from '../WorkerDeps.js';
+import type { HealthResponse, WorkerDeps } from '../WorkerDeps.js';
 import { projectScope } from '../../context/contextService.js';
 
 // Settings that take effect only when the worker restarts (the rest are read per use).
@@ -41,7 +41,7 @@ export function adminRoutes(deps: WorkerDeps): Hono {
 
   app.get('/api/health', async (c) => {
     const agent = await deps.agentStatus();
-    return c.json({
+    const health: HealthResponse = {
       status: 'ok',
       pid: process.pid,
       version: deps.version,
@@ -55,7 +55,8 @@ export function adminRoutes(deps: WorkerDeps): Hono {
       paused: agent.paused,
       budget: agent.budget,
       embeddings: deps.embeddings?.status() ?? null,
-    });
+    };
+    return c.json(health);
   });
 
   app.get('/api/queue', async (c) =>
