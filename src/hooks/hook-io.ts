@@ -158,7 +158,7 @@ export function offlineNotice(reason: string): string | null {
   } catch {
     /* data dir read-only: still tell the user */
   }
-  return `claude-mem: memory worker is not reachable (${reason}); this session's activity is not being remembered. Start it with \`npx claude-mem worker start\`, or check \`npx claude-mem doctor\`.`;
+  return `claude-mem: memory worker is not reachable (${reason}); this session's activity is not being remembered. Start it with \`claude-mem worker start\`, or check \`claude-mem doctor\`.`;
 }
 
 /** The worker answered: clear the offline state so a later outage is announced again. */

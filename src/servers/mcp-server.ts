@@ -19,7 +19,7 @@ import {
 } from './workerClient.js';
 
 const SERVER_NAME = 'claude-mem';
-const START_HINT = 'Start it with `npx claude-mem worker start` (or `npm run worker:start` in the claude-mem checkout).';
+const START_HINT = 'Start it with `claude-mem worker start` (or `npm run worker:start` in the claude-mem checkout).';
 
 // ---------------------------------------------------------------------------------------------
 // Tool input schemas (what is said) — the SDK validates them and reports violations as tool errors.
