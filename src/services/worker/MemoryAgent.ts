@@ -402,6 +402,7 @@ export class MemoryAgent {
       for (const p of parsed.observations) {
         const merged = mergeFiles(p, seen, payload.cwd);
         state.recorded.push(`[${merged.type}] ${merged.title}`);
+        if (state.recorded.length > 200) state.recorded.splice(0, state.recorded.length - 100);
         observations.push({
           content_session_id: event.content_session_id,
           project: event.project,
