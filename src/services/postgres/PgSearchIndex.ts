@@ -2,7 +2,7 @@
 // indexes, ranked by ts_rank_cd. User text never reaches tsquery syntax: it is reduced to plain
 // word tokens (the same ones the SQLite store uses), each quoted, OR-ed together.
 import type { Observation, PromptRow, SearchQuery, SearchResults, Summary } from '../../types.js';
-import { buildMatchExpression } from '../sqlite/ftsQuery.js';
+import { commonTermCap, pruneCommonTerms, PRUNE_MIN_DOCS, queryTerms } from '../sqlite/ftsQuery.js';
 import { toObservation, toPrompt, toSummary } from '../sqlite/rows.js';
 import type { SearchRepository, VectorRanker } from '../store.js';
 import type { Pool } from './pgClient.js';
@@ -16,12 +16,15 @@ const RRF_K = 60;
 
 /** A tsquery text for the query, or null when it has no searchable word. */
 export function buildTsQuery(text: string): string | null {
-  const fts5 = buildMatchExpression(text);
-  if (fts5 === null) return null;
-  // buildMatchExpression yields `"w1" OR "w2"` with letters/digits only inside the quotes.
-  const terms = [...fts5.matchAll(/"([\p{L}\p{N}]+)"/gu)].map((m) => m[1]);
+  return tsQueryOf(queryTerms(text));
+}
+
+/** Terms are letters/digits only (see queryTerms), so quoting each makes it a plain lexeme. */
+function tsQueryOf(terms: string[]): string | null {
   return terms.length ? terms.map((t) => `'${t}'`).join(' | ') : null;
 }
+
+const DF_TTL_MS = 60_000;
 
 /** Collects SQL parameters and hands out their `$n` placeholders. */
 class Params {
@@ -91,14 +94,47 @@ export class PgSearchIndex implements SearchRepository {
     return this.vectorRanker !== null;
   }
 
+  private dfCache = new Map<string, { df: number; at: number }>();
+  private totalDocs: { n: number; at: number } | null = null;
+
+  /** Like the SQLite store: on a large store, drop terms found in a large share of observations. */
+  private async selectiveTerms(terms: string[]): Promise<string[]> {
+    if (terms.length < 2) return terms;
+    if (!this.totalDocs || Date.now() - this.totalDocs.at > DF_TTL_MS) {
+      const r = await this.pool.query('SELECT COUNT(*)::int AS n FROM observations');
+      this.totalDocs = { n: Number(r.rows[0].n), at: Date.now() };
+    }
+    const total = this.totalDocs.n;
+    if (total < PRUNE_MIN_DOCS) return terms;
+    const cap = commonTermCap(total);
+    const dfs = await Promise.all(
+      terms.map(async (term) => {
+        const hit = this.dfCache.get(term);
+        if (hit && Date.now() - hit.at < DF_TTL_MS) return { term, df: hit.df };
+        const r = await this.pool.query(
+          `SELECT COUNT(*)::int AS n FROM (SELECT 1 FROM observations WHERE search @@ to_tsquery('english', $1) LIMIT $2) s`,
+          [`'${term}'`, cap + 1],
+        );
+        const df = Number(r.rows[0].n);
+        if (this.dfCache.size > 5000) this.dfCache.clear();
+        this.dfCache.set(term, { df, at: Date.now() });
+        return { term, df };
+      }),
+    );
+    return pruneCommonTerms(dfs, total);
+  }
+
   async search(q: SearchQuery): Promise<SearchResults> {
     const kinds = q.kinds ?? ['observations', 'sessions', 'prompts'];
     const limit = Math.max(1, Math.min(q.limit ?? 20, 500));
     const offset = Math.max(0, q.offset ?? 0);
-    const tsq = buildTsQuery(q.query ?? '');
+    const terms = queryTerms(q.query ?? '');
+    const tsq = tsQueryOf(terms);
     const projects = await expandProjects(this.pool, projectsOf(q));
     const [observations, sessions, prompts] = await Promise.all([
-      kinds.includes('observations') ? this.searchObservations(q, projects, tsq, limit, offset) : [],
+      kinds.includes('observations')
+        ? this.selectiveTerms(terms).then((t) => this.searchObservations(q, projects, tsQueryOf(t), limit, offset))
+        : [],
       kinds.includes('sessions') ? this.searchSummaries(q, projects, tsq, limit, offset) : [],
       kinds.includes('prompts') ? this.searchPrompts(q, projects, tsq, limit, offset) : [],
     ]);

@@ -2,7 +2,7 @@
 // optional fusion with a vector ranking (reciprocal rank fusion).
 import type { Observation, PromptRow, SearchQuery, SearchResults, Summary } from '../../types.js';
 import type { Db } from './Database.js';
-import { matchTerms, queryTerms } from './ftsQuery.js';
+import { commonTermCap, matchTerms, pruneCommonTerms, PRUNE_MIN_DOCS, queryTerms } from './ftsQuery.js';
 import { toObservation, toPrompt, toSummary } from './rows.js';
 
 // bm25 column weights for observations_fts (title, subtitle, narrative, facts, concepts). Equal:
@@ -13,11 +13,6 @@ const OBS_WEIGHTS = '1.0, 1.0, 1.0, 1.0, 1.0';
 const SUMMARY_WEIGHTS = '4.0, 1.0, 2.0, 2.0, 1.0, 1.0';
 const RRF_K = 60;
 
-// Large stores only: a term found in more than this share of observations is dropped from the
-// query (the rarest term is always kept). Such terms ("src", "test", "change") make bm25 score
-// most of the corpus yet barely move the top of the ranking (98% same top-20 at 100k rows).
-const COMMON_TERM_SHARE = 0.3;
-const PRUNE_MIN_DOCS = 5000;
 const DF_TTL_MS = 60_000;
 /** Candidates ranked inside FTS5 before the join with filters. */
 const FTS_CANDIDATES = 200;
@@ -144,12 +139,9 @@ export class SearchIndex {
     if (!this.totalDocs || Date.now() - this.totalDocs.at > DF_TTL_MS) {
       this.totalDocs = { n: this.db.prepare('SELECT COUNT(*) FROM observations').pluck().get() as number, at: Date.now() };
     }
-    if (this.totalDocs.n < PRUNE_MIN_DOCS) return terms;
-    const cap = Math.floor(this.totalDocs.n * COMMON_TERM_SHARE);
-    const dfs = terms.map((t) => ({ t, df: this.docFreq(t, cap) }));
-    const kept = dfs.filter((d) => d.df <= cap).map((d) => d.t);
-    if (kept.length > 0) return kept;
-    return [dfs.reduce((a, b) => (b.df < a.df ? b : a)).t];
+    const total = this.totalDocs.n;
+    if (total < PRUNE_MIN_DOCS) return terms;
+    return pruneCommonTerms(terms.map((term) => ({ term, df: this.docFreq(term, commonTermCap(total)) })), total);
   }
 
   private keywordObservations(q: SearchQuery, match: string | null, limit: number, offset: number): Observation[] {
