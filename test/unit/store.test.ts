@@ -231,6 +231,17 @@ describe.each(BACKENDS)('$name store', (backend) => {
       expect(typed.observations).toEqual([]);
     });
 
+    it('finds camelCase identifiers by their parts', async () => {
+      const hit = await store.sessions.insertObservation(
+        obs({ title: 'Group commit in EventQueue.enqueue', narrative: 'Credentials come from buildIsolatedEnv and the HTTPServer options.' }),
+      );
+      await store.sessions.insertObservation(obs({ title: 'Unrelated note', narrative: 'nothing here' }));
+      for (const q of ['queue', 'isolated env', 'server', 'EventQueue']) {
+        const res = await store.search.search({ query: q, kinds: ['observations'] });
+        expect(res.observations.map((o) => o.id), q).toContain(hit.id);
+      }
+    });
+
     it('never errors on hostile query text', async () => {
       await store.sessions.insertObservation(obs());
       const hostile = ['"', '"unbalanced', 'NEAR(a b)', 'a AND', '*', '-x', '(((', 'title:foo', '^', '🙂', 'x'.repeat(10_000), '', '   ', "'; DROP TABLE observations; --"];

@@ -170,6 +170,32 @@ export const PG_MIGRATIONS: PgMigration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'identifier parts in the observation index',
+    // Like the SQLite store: the parts of camelCase identifiers are indexed too (lowest weight),
+    // so "queue" finds "EventQueue". Done in the generated column, so inserts need no change.
+    sql: `
+      DROP INDEX observations_search;
+      ALTER TABLE observations DROP COLUMN search;
+      ALTER TABLE observations ADD COLUMN search tsvector GENERATED ALWAYS AS (
+        setweight(to_tsvector('english'::regconfig, title), 'A') ||
+        setweight(to_tsvector('english'::regconfig, facts), 'B') ||
+        setweight(to_tsvector('english'::regconfig, subtitle || ' ' || concepts), 'C') ||
+        setweight(to_tsvector('english'::regconfig, narrative), 'D') ||
+        -- only the lexemes the split adds (the whole words are indexed above); PostgreSQL's parser
+        -- keeps "EventQueue.enqueue" or "src/app.ts" whole, so dots and slashes split too
+        setweight(ts_delete(
+          to_tsvector('english'::regconfig, translate(title || ' ' || subtitle || ' ' || facts || ' ' || narrative, './', '  ')) ||
+          to_tsvector('english'::regconfig, regexp_replace(regexp_replace(
+            translate(title || ' ' || subtitle || ' ' || facts || ' ' || narrative, './', '  '),
+            '([a-z0-9])([A-Z])', '\\1 \\2', 'g'), '([A-Z])([A-Z][a-z])', '\\1 \\2', 'g')),
+          tsvector_to_array(to_tsvector('english'::regconfig, title || ' ' || subtitle || ' ' || facts || ' ' || narrative))
+        ), 'D')
+      ) STORED;
+      CREATE INDEX observations_search ON observations USING GIN (search);
+    `,
+  },
 ];
 
 // Arbitrary constant naming claude-mem's migration lock among other users of the database.

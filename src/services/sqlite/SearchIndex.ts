@@ -5,11 +5,12 @@ import type { Db } from './Database.js';
 import { commonTermCap, matchTerms, pruneCommonTerms, PRUNE_MIN_DOCS, queryTerms } from './ftsQuery.js';
 import { toObservation, toPrompt, toSummary } from './rows.js';
 
-// bm25 column weights for observations_fts (title, subtitle, narrative, facts, concepts). Equal:
+// bm25 column weights for observations_fts (title, subtitle, narrative, facts, concepts,
+// search_terms). Equal:
 // bm25's per-column length normalisation already lifts a hit in a short title above one in a long
 // narrative, and extra title/fact boosts (8,3,1,4,2) measured lower on the LoCoMo eval (R@5 0.510
 // vs 0.549, MRR 0.427 vs 0.468; see scripts/eval-search.mjs).
-const OBS_WEIGHTS = '1.0, 1.0, 1.0, 1.0, 1.0';
+const OBS_WEIGHTS = '1.0, 1.0, 1.0, 1.0, 1.0, 1.0';
 const SUMMARY_WEIGHTS = '4.0, 1.0, 2.0, 2.0, 1.0, 1.0';
 const RRF_K = 60;
 

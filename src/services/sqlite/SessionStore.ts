@@ -9,6 +9,7 @@ import type {
   SummaryInput,
 } from '../../types.js';
 import type { Db } from './Database.js';
+import { identifierParts } from './ftsQuery.js';
 import type { StoreIdentity } from '../../shared/identity.js';
 import { remoteKey } from '../../shared/project.js';
 import { contentHash, timeColumns, toObservation, toPrompt, toSummary, tokenColumns } from './rows.js';
@@ -44,6 +45,24 @@ function identityParams(row: object): { author: string | null; project_key: stri
   };
 }
 
+type SearchableFields = Pick<ObservationInput, 'title' | 'subtitle' | 'narrative' | 'facts'>;
+
+function observationSearchTerms(o: SearchableFields): string {
+  return identifierParts([o.title, o.subtitle ?? '', o.narrative ?? '', ...(o.facts ?? [])].join('\n'));
+}
+
+/** Fills search_terms for rows stored before the column existed (migration 4). */
+export function backfillSearchTerms(db: Db): number {
+  const rows = db
+    .prepare('SELECT id, title, subtitle, narrative, facts FROM observations WHERE search_terms IS NULL')
+    .all() as Array<{ id: number; title: string; subtitle: string; narrative: string; facts: string }>;
+  const update = db.prepare('UPDATE observations SET search_terms = ? WHERE id = ?');
+  db.transaction(() => {
+    for (const r of rows) update.run(observationSearchTerms({ ...r, facts: JSON.parse(r.facts) as string[] }), r.id);
+  })();
+  return rows.length;
+}
+
 export function insertObservationSync(db: Db, o: ObservationInput): InsertResult {
   const hash = contentHash(o.title, o.narrative);
   const t = timeColumns(o.created_at);
@@ -52,11 +71,11 @@ export function insertObservationSync(db: Db, o: ObservationInput): InsertResult
       `INSERT INTO observations (content_session_id, project, type, title, subtitle, narrative,
          facts, concepts, files_read, files_modified, prompt_number, agent_id, model,
          input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, content_hash, created_at, created_at_epoch,
-         author, project_key)
+         author, project_key, search_terms)
        VALUES (@content_session_id, @project, @type, @title, @subtitle, @narrative, @facts, @concepts,
          @files_read, @files_modified, @prompt_number, @agent_id, @model,
          @input_tokens, @output_tokens, @cache_read_tokens, @cache_write_tokens, @hash, @created_at, @created_at_epoch,
-         ${IDENTITY_VALUES})
+         ${IDENTITY_VALUES}, @search_terms)
        ON CONFLICT (content_session_id, content_hash) DO NOTHING`,
     )
     .run({
@@ -74,6 +93,7 @@ export function insertObservationSync(db: Db, o: ObservationInput): InsertResult
       agent_id: o.agent_id ?? null,
       model: o.model ?? null,
       ...tokenColumns(o.tokens),
+      search_terms: observationSearchTerms(o),
       hash,
       ...t,
       ...identityParams(o),

@@ -5,7 +5,7 @@ import type { Store as StoreContract, StoreInfo } from '../store.js';
 import { openDatabase, type Db, type OpenOptions } from './Database.js';
 import { EventQueue } from './EventQueue.js';
 import { SearchIndex } from './SearchIndex.js';
-import { SessionStore } from './SessionStore.js';
+import { backfillSearchTerms, SessionStore } from './SessionStore.js';
 
 /** The SQLite backend: the store contract plus the raw database for SQLite-only features (vectors). */
 export interface SqliteStore extends StoreContract {
@@ -25,6 +25,7 @@ export interface SqliteOpenOptions extends OpenOptions {
 
 export function openStore(file: string, opts: SqliteOpenOptions = {}): SqliteStore {
   const db = openDatabase(file, opts);
+  if (!opts.readonly) backfillSearchTerms(db);
   const identity = opts.identity ?? localIdentity(path.dirname(path.resolve(file)));
   const info: StoreInfo = {
     backend: 'sqlite',

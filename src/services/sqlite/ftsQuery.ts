@@ -64,3 +64,20 @@ export function pruneCommonTerms(termDfs: Array<{ term: string; df: number }>, t
   if (kept.length > 0) return kept;
   return [termDfs.reduce((a, b) => (b.df < a.df ? b : a)).term];
 }
+
+const COMPOUND = /[A-Za-z][A-Za-z0-9]*(?:[a-z0-9][A-Z]|[A-Z][A-Z][a-z])[A-Za-z0-9]*/g;
+
+/**
+ * The parts of camelCase / PascalCase identifiers in a text ("EventQueue.enqueue" → "event
+ * queue"), so that searching a part finds the compound. The tokenizer already splits on `_`,
+ * `.`, `/` and `-`; it cannot split on case.
+ */
+export function identifierParts(text: string): string {
+  const parts = new Set<string>();
+  for (const word of text.slice(0, 200_000).match(COMPOUND) ?? []) {
+    for (const part of word.split(/(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])/)) {
+      if (part.length > 1) parts.add(part.toLowerCase());
+    }
+  }
+  return [...parts].join(' ');
+}

@@ -215,4 +215,37 @@ export const MIGRATIONS: Migration[] = [
       ALTER TABLE summaries ADD COLUMN project_key TEXT;
     `,
   },
+  {
+    version: 4,
+    name: 'identifier parts in the observation index',
+    // search_terms holds the parts of camelCase identifiers (written by the store on insert), so
+    // "queue" finds "EventQueue". The index gains that column; NULL rows are backfilled at open.
+    sql: `
+      ALTER TABLE observations ADD COLUMN search_terms TEXT;
+      DROP TRIGGER observations_ai;
+      DROP TRIGGER observations_ad;
+      DROP TRIGGER observations_au;
+      DROP TABLE observations_fts;
+      CREATE VIRTUAL TABLE observations_fts USING fts5 (
+        title, subtitle, narrative, facts, concepts, search_terms,
+        content = 'observations', content_rowid = 'id',
+        tokenize = 'porter unicode61 remove_diacritics 2'
+      );
+      CREATE TRIGGER observations_ai AFTER INSERT ON observations BEGIN
+        INSERT INTO observations_fts (rowid, title, subtitle, narrative, facts, concepts, search_terms)
+        VALUES (new.id, new.title, new.subtitle, new.narrative, new.facts, new.concepts, new.search_terms);
+      END;
+      CREATE TRIGGER observations_ad AFTER DELETE ON observations BEGIN
+        INSERT INTO observations_fts (observations_fts, rowid, title, subtitle, narrative, facts, concepts, search_terms)
+        VALUES ('delete', old.id, old.title, old.subtitle, old.narrative, old.facts, old.concepts, old.search_terms);
+      END;
+      CREATE TRIGGER observations_au AFTER UPDATE ON observations BEGIN
+        INSERT INTO observations_fts (observations_fts, rowid, title, subtitle, narrative, facts, concepts, search_terms)
+        VALUES ('delete', old.id, old.title, old.subtitle, old.narrative, old.facts, old.concepts, old.search_terms);
+        INSERT INTO observations_fts (rowid, title, subtitle, narrative, facts, concepts, search_terms)
+        VALUES (new.id, new.title, new.subtitle, new.narrative, new.facts, new.concepts, new.search_terms);
+      END;
+      INSERT INTO observations_fts (observations_fts) VALUES ('rebuild');
+    `,
+  },
 ];
