@@ -1,7 +1,6 @@
 // Starting, stopping and inspecting the worker process from the CLI.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import path from 'node:path';
 import { tailLog } from '../shared/logger.js';
 import { ensureDataDir, pidFilePath, workerLogPath } from '../shared/paths.js';
 import { loadSettings } from '../shared/SettingsManager.js';
@@ -86,8 +85,4 @@ export function follow(file: string, onLine: (line: string) => void): () => void
     for (const l of parts) onLine(l);
   }, 250);
   return () => clearInterval(timer);
-}
-
-export function distPath(fromFile: string, rel: string): string {
-  return path.resolve(path.dirname(fromFile), rel);
 }

@@ -4,7 +4,7 @@
 // worker's volume of logging. Node builtins only.
 import fs from 'node:fs';
 import path from 'node:path';
-import { logsDir, workerErrorLogPath, workerLogPath } from './paths.js';
+import { workerErrorLogPath, workerLogPath } from './paths.js';
 import { redactSecrets } from './privacy.js';
 
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
@@ -98,11 +98,6 @@ export function createLogger(component: string): Logger {
     warn: (message, ctx) => write('WARN', component, message, ctx),
     error: (message, ctx) => write('ERROR', component, message, ctx),
   };
-}
-
-/** Directory the log files live in (for the CLI's `worker logs` and the viewer). */
-export function logDirectory(): string {
-  return logsDir();
 }
 
 /**

@@ -109,14 +109,6 @@ export class MemoryAgent {
     this.wakeUp?.();
   }
 
-  /** Re-reads settings and credentials (after the viewer changed them) and resumes. */
-  reset(): void {
-    for (const s of this.sessions.values()) void s.provider.close();
-    this.sessions.clear();
-    this.initProvider();
-    this.wake();
-  }
-
   async stop(): Promise<void> {
     this.stopped = true;
     this.abort.abort();
