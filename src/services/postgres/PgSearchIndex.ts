@@ -2,7 +2,9 @@
 // indexes, ranked by ts_rank_cd. User text never reaches tsquery syntax: it is reduced to plain
 // word tokens (the same ones the SQLite store uses), each quoted, OR-ed together.
 import type { Observation, PromptRow, SearchQuery, SearchResults, Summary } from '../../types.js';
-import { commonTermCap, pruneCommonTerms, PRUNE_MIN_DOCS, queryTerms } from '../sqlite/ftsQuery.js';
+import { queryTerms } from '../sqlite/ftsQuery.js';
+import { CommonTermPruner } from '../termPruning.js';
+import { fusionPool, reciprocalRankFusion } from '../rankFusion.js';
 import { toObservation, toPrompt, toSummary } from '../sqlite/rows.js';
 import type { SearchRepository, VectorRanker } from '../store.js';
 import type { Pool } from './pgClient.js';
@@ -12,7 +14,6 @@ import { expandProjects, OBS_COLS, PROMPT_COLS, SUMMARY_COLS } from './pgRows.js
 // SQLite bm25 column weights, where title/fact boosts measured worse on the LoCoMo eval; the length
 // normalisation (flag 1) already favours a hit in a short record.
 const WEIGHTS = `'{1.0, 1.0, 1.0, 1.0}'`;
-const RRF_K = 60;
 
 /** A tsquery text for the query, or null when it has no searchable word. */
 export function buildTsQuery(text: string): string | null {
@@ -24,7 +25,6 @@ function tsQueryOf(terms: string[]): string | null {
   return terms.length ? terms.map((t) => `'${t}'`).join(' | ') : null;
 }
 
-const DF_TTL_MS = 60_000;
 
 /** Collects SQL parameters and hands out their `$n` placeholders. */
 class Params {
@@ -94,35 +94,18 @@ export class PgSearchIndex implements SearchRepository {
     return this.vectorRanker !== null;
   }
 
-  private dfCache = new Map<string, { df: number; at: number }>();
-  private totalDocs: { n: number; at: number } | null = null;
-
-  /** Like the SQLite store: on a large store, drop terms found in a large share of observations. */
-  private async selectiveTerms(terms: string[]): Promise<string[]> {
-    if (terms.length < 2) return terms;
-    if (!this.totalDocs || Date.now() - this.totalDocs.at > DF_TTL_MS) {
-      const r = await this.pool.query('SELECT COUNT(*)::int AS n FROM observations');
-      this.totalDocs = { n: Number(r.rows[0].n), at: Date.now() };
-    }
-    const total = this.totalDocs.n;
-    if (total < PRUNE_MIN_DOCS) return terms;
-    const cap = commonTermCap(total);
-    const dfs = await Promise.all(
-      terms.map(async (term) => {
-        const hit = this.dfCache.get(term);
-        if (hit && Date.now() - hit.at < DF_TTL_MS) return { term, df: hit.df };
-        const r = await this.pool.query(
-          `SELECT COUNT(*)::int AS n FROM (SELECT 1 FROM observations WHERE search @@ to_tsquery('english', $1) LIMIT $2) s`,
-          [`'${term}'`, cap + 1],
-        );
-        const df = Number(r.rows[0].n);
-        if (this.dfCache.size > 5000) this.dfCache.clear();
-        this.dfCache.set(term, { df, at: Date.now() });
-        return { term, df };
-      }),
-    );
-    return pruneCommonTerms(dfs, total);
-  }
+  private readonly pruner = new CommonTermPruner({
+    total: async () => Number((await this.pool.query('SELECT COUNT(*)::int AS n FROM observations')).rows[0].n),
+    docFreq: async (term, cap) =>
+      Number(
+        (
+          await this.pool.query(
+            `SELECT COUNT(*)::int AS n FROM (SELECT 1 FROM observations WHERE search @@ to_tsquery('english', $1) LIMIT $2) s`,
+            [`'${term}'`, cap + 1],
+          )
+        ).rows[0].n,
+      ),
+  });
 
   async search(q: SearchQuery): Promise<SearchResults> {
     const kinds = q.kinds ?? ['observations', 'sessions', 'prompts'];
@@ -133,7 +116,7 @@ export class PgSearchIndex implements SearchRepository {
     const projects = await expandProjects(this.pool, projectsOf(q));
     const [observations, sessions, prompts] = await Promise.all([
       kinds.includes('observations')
-        ? this.selectiveTerms(terms).then((t) => this.searchObservations(q, projects, tsQueryOf(t), limit, offset))
+        ? this.pruner.select(terms).then((t) => this.searchObservations(q, projects, tsQueryOf(t), limit, offset))
         : [],
       kinds.includes('sessions') ? this.searchSummaries(q, projects, tsq, limit, offset) : [],
       kinds.includes('prompts') ? this.searchPrompts(q, projects, tsq, limit, offset) : [],
@@ -175,13 +158,10 @@ export class PgSearchIndex implements SearchRepository {
     const relevance = !q.orderBy || q.orderBy === 'relevance';
     if (!this.vectorRanker || tsq === null || !relevance) return this.keywordObservations(q, projects, tsq, limit, offset);
     // Hybrid: reciprocal rank fusion of the keyword and vector rankings, then the filters again.
-    const pool = Math.min(offset + limit, 500) * 2 + 20;
+    const pool = fusionPool(offset, limit);
     const keyword = (await this.keywordObservations(q, projects, tsq, pool, 0)).map((o) => o.id);
     const vector = await this.vectorRanker(q.query, projects, pool);
-    const fused = new Map<number, number>();
-    keyword.forEach((id, i) => fused.set(id, (fused.get(id) ?? 0) + 1 / (RRF_K + i + 1)));
-    vector.forEach((id, i) => fused.set(id, (fused.get(id) ?? 0) + 1 / (RRF_K + i + 1)));
-    const candidates = [...fused.entries()].sort((a, b) => b[1] - a[1]).map(([id]) => id).slice(0, pool);
+    const candidates = reciprocalRankFusion([keyword, vector]).slice(0, pool);
     if (candidates.length === 0) return [];
     const p = new Params();
     const ids = p.add(candidates);

@@ -2,7 +2,9 @@
 // optional fusion with a vector ranking (reciprocal rank fusion).
 import type { Observation, PromptRow, SearchQuery, SearchResults, Summary } from '../../types.js';
 import type { Db } from './Database.js';
-import { commonTermCap, matchTerms, pruneCommonTerms, PRUNE_MIN_DOCS, queryTerms } from './ftsQuery.js';
+import { CommonTermPruner } from '../termPruning.js';
+import { matchTerms, queryTerms } from './ftsQuery.js';
+import { fusionPool, reciprocalRankFusion } from '../rankFusion.js';
 import { toObservation, toPrompt, toSummary } from './rows.js';
 
 // bm25 column weights for observations_fts (title, subtitle, narrative, facts, concepts,
@@ -12,9 +14,7 @@ import { toObservation, toPrompt, toSummary } from './rows.js';
 // vs 0.549, MRR 0.427 vs 0.468; see scripts/eval-search.mjs).
 const OBS_WEIGHTS = '1.0, 1.0, 1.0, 1.0, 1.0, 1.0';
 const SUMMARY_WEIGHTS = '4.0, 1.0, 2.0, 2.0, 1.0, 1.0';
-const RRF_K = 60;
 
-const DF_TTL_MS = 60_000;
 /** Candidates ranked inside FTS5 before the join with filters. */
 const FTS_CANDIDATES = 200;
 
@@ -91,6 +91,15 @@ function orderClause(q: SearchQuery, timeCol: string, hasMatch: boolean): string
 }
 
 export class SearchIndex {
+  private readonly pruner = new CommonTermPruner({
+    total: () => this.db.prepare('SELECT COUNT(*) FROM observations').pluck().get() as number,
+    docFreq: (term, cap) =>
+      this.db
+        .prepare(`SELECT COUNT(*) FROM (SELECT rowid FROM observations_fts WHERE observations_fts MATCH ? LIMIT ?)`)
+        .pluck()
+        .get(`"${term}"`, cap + 1) as number,
+  });
+
   constructor(
     readonly db: Db,
     private vectorRanker: VectorRanker | null = null,
@@ -112,37 +121,11 @@ export class SearchIndex {
     const match = matchTerms(terms);
     return {
       observations: kinds.includes('observations')
-        ? await this.searchObservations(q, matchTerms(this.selectiveTerms(terms)), limit, offset)
+        ? await this.searchObservations(q, matchTerms(await this.pruner.select(terms)), limit, offset)
         : [],
       sessions: kinds.includes('sessions') ? this.searchSummaries(q, match, limit, offset) : [],
       prompts: kinds.includes('prompts') ? this.searchPrompts(q, match, limit, offset) : [],
     };
-  }
-
-  private dfCache = new Map<string, { df: number; at: number }>();
-  private totalDocs: { n: number; at: number } | null = null;
-
-  /** Document frequency of a term, counted up to `cap` (bounded cost) and cached briefly. */
-  private docFreq(term: string, cap: number): number {
-    const hit = this.dfCache.get(term);
-    if (hit && Date.now() - hit.at < DF_TTL_MS) return hit.df;
-    const df = this.db
-      .prepare(`SELECT COUNT(*) FROM (SELECT rowid FROM observations_fts WHERE observations_fts MATCH ? LIMIT ?)`)
-      .pluck()
-      .get(`"${term}"`, cap + 1) as number;
-    if (this.dfCache.size > 5000) this.dfCache.clear();
-    this.dfCache.set(term, { df, at: Date.now() });
-    return df;
-  }
-
-  private selectiveTerms(terms: string[]): string[] {
-    if (terms.length < 2) return terms;
-    if (!this.totalDocs || Date.now() - this.totalDocs.at > DF_TTL_MS) {
-      this.totalDocs = { n: this.db.prepare('SELECT COUNT(*) FROM observations').pluck().get() as number, at: Date.now() };
-    }
-    const total = this.totalDocs.n;
-    if (total < PRUNE_MIN_DOCS) return terms;
-    return pruneCommonTerms(terms.map((term) => ({ term, df: this.docFreq(term, commonTermCap(total)) })), total);
   }
 
   private keywordObservations(q: SearchQuery, match: string | null, limit: number, offset: number): Observation[] {
@@ -192,16 +175,12 @@ export class SearchIndex {
     const relevance = !q.orderBy || q.orderBy === 'relevance';
     if (!this.vectorRanker || match === null || !relevance) return this.keywordObservations(q, match, limit, offset);
     // Hybrid: fuse the two rankings over a deeper candidate pool, then page.
-    const pool = Math.min(offset + limit, 500) * 2 + 20;
+    const pool = fusionPool(offset, limit);
     const keyword = this.keywordObservations(q, match, pool, 0).map((o) => o.id);
     const vector = await this.vectorRanker(q.query, projectsOf(q), pool);
-    const fused = new Map<number, number>();
-    keyword.forEach((id, i) => fused.set(id, (fused.get(id) ?? 0) + 1 / (RRF_K + i + 1)));
-    vector.forEach((id, i) => fused.set(id, (fused.get(id) ?? 0) + 1 / (RRF_K + i + 1)));
-    const ranked = [...fused.entries()].sort((a, b) => b[1] - a[1]).map(([id]) => id);
     // Vector candidates still have to pass the filters.
     const f = observationFilters(q, 'o');
-    const candidates = ranked.slice(0, pool);
+    const candidates = reciprocalRankFusion([keyword, vector]).slice(0, pool);
     if (candidates.length === 0) return [];
     const rows = this.db
       .prepare(`SELECT o.* FROM observations o WHERE o.id IN (${candidates.map(() => '?').join(',')})${f.sql}`)

@@ -45,26 +45,6 @@ export function matchTerms(terms: string[]): string | null {
   return terms.length === 0 ? null : terms.map((w) => `"${w}"`).join(' OR ');
 }
 
-// Large stores only: a term found in more than this share of observations is dropped from the
-// query (the rarest term is always kept). Such terms ("src", "test", "change") make the ranker
-// score most of the corpus yet barely move the top (98% same top-20 at 100k rows, SQLite).
-export const COMMON_TERM_SHARE = 0.3;
-export const PRUNE_MIN_DOCS = 5000;
-
-/** The largest document frequency a term may have and still be searched. */
-export function commonTermCap(totalDocs: number): number {
-  return Math.floor(totalDocs * COMMON_TERM_SHARE);
-}
-
-/** Terms worth searching, given each term's document frequency (counted up to the cap). */
-export function pruneCommonTerms(termDfs: Array<{ term: string; df: number }>, totalDocs: number): string[] {
-  if (termDfs.length < 2 || totalDocs < PRUNE_MIN_DOCS) return termDfs.map((d) => d.term);
-  const cap = commonTermCap(totalDocs);
-  const kept = termDfs.filter((d) => d.df <= cap).map((d) => d.term);
-  if (kept.length > 0) return kept;
-  return [termDfs.reduce((a, b) => (b.df < a.df ? b : a)).term];
-}
-
 const COMPOUND = /[A-Za-z][A-Za-z0-9]*(?:[a-z0-9][A-Z]|[A-Z][A-Z][a-z])[A-Za-z0-9]*/g;
 
 /**
