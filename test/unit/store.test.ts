@@ -193,6 +193,18 @@ describe.each(BACKENDS)('$name store', (backend) => {
       expect(await store.queue.deadCount()).toBe(0);
     });
 
+    it('never reuses a dead-lettered event’s id once the queue is empty', async () => {
+      const deadIds: number[] = [];
+      for (const id of ['p1', 'p2']) {
+        await store.queue.enqueue('s1', 'p', toolEvent(id));
+        const [e] = await store.queue.claim('s1', 'w1', 1);
+        expect(deadIds).not.toContain(e.id);
+        await store.queue.fail([e.id], 'poison', { retryAt: 0, maxAttempts: 1, countAttempt: true });
+        deadIds.push(e.id);
+      }
+      expect((await store.queue.deadLetters()).map((d) => d.id).sort()).toEqual([...deadIds].sort());
+    });
+
     it('does not count attempts for failures that are not the event’s fault', async () => {
       await store.queue.enqueue('s1', 'p', toolEvent('e'));
       for (let i = 0; i < 10; i++) {

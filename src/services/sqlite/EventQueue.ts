@@ -89,15 +89,11 @@ export class EventQueue {
         .run(toolUseId, Date.now());
       if (seen.changes === 0) return { id: null, duplicate: true };
     }
-    // An event keeps its id when it is dead-lettered (and when it is retried from there), so a
-    // new id must be above both tables' ids: SQLite's default rowid (max + 1 of this table alone)
-    // would hand a dead-lettered event's id to a new event once the queue emptied, and that
-    // event's own dead-lettering would then collide with it.
+    // Ids come from AUTOINCREMENT (migration 5): never reused, so a dead-lettered event's id stays its own.
     const res = this.db
       .prepare(
-        `INSERT INTO pending_events (id, content_session_id, project, kind, payload, tool_use_id, created_at)
-         VALUES (MAX(COALESCE((SELECT MAX(id) FROM pending_events), 0), COALESCE((SELECT MAX(id) FROM dead_events), 0)) + 1,
-           ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO pending_events (content_session_id, project, kind, payload, tool_use_id, created_at)
+         VALUES (?, ?, ?, ?, ?, ?)`,
       )
       .run(contentSessionId, project, event.kind, JSON.stringify(event.payload), toolUseId, new Date().toISOString());
     return { id: Number(res.lastInsertRowid), duplicate: false };

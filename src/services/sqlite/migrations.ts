@@ -248,4 +248,37 @@ export const MIGRATIONS: Migration[] = [
       INSERT INTO observations_fts (observations_fts) VALUES ('rebuild');
     `,
   },
+  {
+    version: 5,
+    name: 'queue ids never reused',
+    // A dead-lettered event keeps its id (and takes it back when retried), so queue ids must never
+    // be handed out twice: AUTOINCREMENT, seeded above every id either table has used.
+    sql: `
+      CREATE TABLE pending_events_v5 (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        content_session_id TEXT NOT NULL,
+        project TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        tool_use_id TEXT UNIQUE,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL DEFAULT 0,
+        claimed_by TEXT,
+        claimed_at INTEGER,
+        last_error TEXT,
+        created_at TEXT NOT NULL
+      );
+      INSERT INTO pending_events_v5 (id, content_session_id, project, kind, payload, tool_use_id, attempts,
+        next_attempt_at, claimed_by, claimed_at, last_error, created_at)
+      SELECT id, content_session_id, project, kind, payload, tool_use_id, attempts,
+        next_attempt_at, claimed_by, claimed_at, last_error, created_at FROM pending_events;
+      DROP TABLE pending_events;
+      ALTER TABLE pending_events_v5 RENAME TO pending_events;
+      CREATE INDEX pending_events_session ON pending_events (content_session_id, id);
+      INSERT INTO sqlite_sequence (name, seq)
+        SELECT 'pending_events', 0 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'pending_events');
+      UPDATE sqlite_sequence SET seq = MAX(seq, COALESCE((SELECT MAX(id) FROM dead_events), 0))
+        WHERE name = 'pending_events';
+    `,
+  },
 ];
