@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const DIST = path.join(ROOT, 'dist');
 export const WORKER_SCRIPT = path.join(DIST, 'services/worker/worker-main.js');
-export const FIXTURES = path.resolve(ROOT, '../shared/fixtures/claude-code-hooks');
+export const FIXTURES = path.join(ROOT, 'test/fixtures/claude-code-hooks');
 
 /** Every temp dir made by this run, removed by cleanupTempDirs() at the end. */
 const tempDirs = [];

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Search-quality evaluation on the LoCoMo dev split (../shared/data/README.md), through the worker's
+// Search-quality evaluation on the LoCoMo dev split (bench/data/README.md), through the worker's
 // public HTTP API only: start a throwaway worker, import every dialog turn as an observation, ask
 // every question, score Recall@5, Recall@10 and MRR of the evidence turns.
 //
@@ -22,7 +22,7 @@ const RUNS = [
 function parseArgs(argv) {
   const opts = {
     json: null,
-    data: path.resolve(ROOT, '../shared/data/locomo-dev.json'),
+    data: path.join(ROOT, 'bench/data/locomo-dev.json'),
     worker: path.join(ROOT, 'dist/services/worker/worker-main.js'),
   };
   for (let i = 0; i < argv.length; i++) {
@@ -292,7 +292,7 @@ async function runOnce(opts, data, run) {
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   if (!fs.existsSync(opts.worker)) fail(`${opts.worker} not found: run npm run build first`);
-  if (!fs.existsSync(opts.data)) fail(`${opts.data} not found (expected the LoCoMo dev file from ../shared/data)`);
+  if (!fs.existsSync(opts.data)) fail(`${opts.data} not found (expected the LoCoMo dev file from bench/data)`);
   const data = JSON.parse(fs.readFileSync(opts.data, 'utf8'));
   console.log(`LoCoMo dev: ${data.docs.length} turns, ${data.questions.length} questions (${path.relative(process.cwd(), opts.data)})`);
 

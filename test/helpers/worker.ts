@@ -10,7 +10,7 @@ export const ROOT = path.resolve(__dirname, '../..');
 export const DIST = path.join(ROOT, 'dist');
 export const WORKER_SCRIPT = path.join(DIST, 'services/worker/worker-main.js');
 export const CLI_SCRIPT = path.join(DIST, 'cli/claude-mem.js');
-export const FIXTURES = path.resolve(ROOT, '../shared/fixtures/claude-code-hooks');
+export const FIXTURES = path.join(ROOT, 'test/fixtures/claude-code-hooks');
 
 export function tempDir(prefix = 'cm-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));

@@ -10,7 +10,7 @@ import {
   truncationMarker,
 } from '../../src/services/worker/eventFormat.js';
 
-const FIXTURES = '/work/shared/fixtures/claude-code-hooks';
+const FIXTURES = path.resolve(__dirname, '../fixtures/claude-code-hooks');
 const fixture = (name: string): { tool_name: string; tool_input: unknown; tool_response?: unknown } =>
   JSON.parse(fs.readFileSync(path.join(FIXTURES, name), 'utf8'));
 

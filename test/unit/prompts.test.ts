@@ -10,7 +10,7 @@ import {
   buildToolEventTurn,
 } from '../../src/services/worker/prompts.js';
 
-const FIXTURES = '/work/shared/fixtures/claude-code-hooks';
+const FIXTURES = path.resolve(__dirname, '../fixtures/claude-code-hooks');
 
 /** A hook payload as the worker would queue it. */
 function eventFrom(name: string, extra: Partial<ToolEventPayload> = {}): ToolEventPayload {

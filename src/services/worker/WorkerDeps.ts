@@ -9,11 +9,18 @@ export interface AgentStatus {
   provider: string;
   model: string;
   baseUrlHost: string;
+  /** The whole base URL requests go to (scheme, host, path; never credentials), so a doubled `/v1` is visible. */
+  baseUrl: string;
   /** The last provider/agent error, verbatim (credentials redacted). */
   lastError: { message: string; kind: string; at: string } | null;
   /** Why processing is paused (auth failure, missing credentials, budget), or null. */
   paused: string | null;
   budget: { dailyLimit: number; spentToday: number; exhausted: boolean };
+  /**
+   * The backend is unreachable (connection errors, timeouts, 5xx/529, 429): the whole agent waits
+   * behind a circuit breaker and probes with one request at `nextProbeAt`. Null when it answers.
+   */
+  outage: { since: string; nextProbeAt: string; probes: number; lastError: string } | null;
 }
 
 /** GET /api/health: the worker's own state plus the agent's (SPEC §8.1 fields first). */
