@@ -3,7 +3,7 @@
 // `agent-sdk` (Claude Code's Agent SDK, for people who sign in through Claude Code).
 import Anthropic from '@anthropic-ai/sdk';
 import { envFilePath } from '../../shared/paths.js';
-import { checkBaseUrl, hostOf, mapSdkError } from './errors.js';
+import { checkBaseUrl, displayUrl, hostOf, mapSdkError } from './errors.js';
 import {
   ProviderError,
   type Provider,
@@ -67,6 +67,7 @@ export function describeClaude(settings: ProviderSettings, env: ProviderEnv): Pr
     provider: 'claude',
     model: claudeModel(settings, env),
     baseUrlHost: hostOf(nonEmpty(env.ANTHROPIC_BASE_URL), 'api.anthropic.com'),
+    baseUrl: displayUrl(nonEmpty(env.ANTHROPIC_BASE_URL), 'https://api.anthropic.com'),
   };
 }
 

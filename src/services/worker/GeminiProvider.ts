@@ -1,7 +1,7 @@
 // The `gemini` provider over plain REST (`models/{model}:generateContent`), no SDK: Google's
 // official one needs Node 22 and this is one POST.
 import { envFilePath } from '../../shared/paths.js';
-import { abortedError, checkBaseUrl, connectionError, hostOf, httpProviderError, timeoutError } from './errors.js';
+import { abortedError, checkBaseUrl, connectionError, displayUrl, hostOf, httpProviderError, timeoutError } from './errors.js';
 import { checkTurns, InFlight, nonEmpty, type ProviderEnv, type ProviderSettings } from './providerShared.js';
 import {
   ProviderError,
@@ -32,7 +32,7 @@ function draft(settings: ProviderSettings, env: ProviderEnv) {
 
 export function describeGemini(settings: ProviderSettings, env: ProviderEnv): ProviderInfo {
   const d = draft(settings, env);
-  return { provider: 'gemini', model: d.model, baseUrlHost: hostOf(d.baseURL, 'generativelanguage.googleapis.com') };
+  return { provider: 'gemini', model: d.model, baseUrlHost: hostOf(d.baseURL, 'generativelanguage.googleapis.com'), baseUrl: displayUrl(d.baseURL, 'https://generativelanguage.googleapis.com') };
 }
 
 /** `<base>/v1beta/models/<model>:generateContent`; the base is used as written, minus a trailing `/`. */

@@ -71,7 +71,7 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 
 export class MemoryAgent {
   private provider: Provider | null = null;
-  private providerInfo = { provider: '', model: '', baseUrlHost: '' };
+  private providerInfo = { provider: '', model: '', baseUrlHost: '', baseUrl: '' };
   private readonly sessions = new Map<string, SessionState>();
   private readonly running = new Map<string, Promise<void>>();
   private lastError: AgentStatus['lastError'] = null;
@@ -126,6 +126,7 @@ export class MemoryAgent {
     return {
       ...this.providerInfo,
       lastError: this.lastError,
+      outage: null,
       paused: this.paused ?? (limit > 0 && spent >= limit ? 'daily token budget spent' : null),
       budget: { dailyLimit: limit, spentToday: spent, exhausted: limit > 0 && spent >= limit },
     };

@@ -2,7 +2,7 @@
 // endpoint — Ollama, vLLM, LM Studio, DeepSeek, LiteLLM). Same wire protocol, different presets.
 import OpenAI from 'openai';
 import { envFilePath } from '../../shared/paths.js';
-import { checkBaseUrl, hostOf, httpProviderError, mapSdkError } from './errors.js';
+import { checkBaseUrl, displayUrl, hostOf, httpProviderError, mapSdkError } from './errors.js';
 import { checkTurns, InFlight, nonEmpty, type ProviderEnv, type ProviderSettings } from './providerShared.js';
 import {
   ProviderError,
@@ -56,7 +56,7 @@ export function openAIDraft(preset: OpenAIPreset, settings: ProviderSettings, en
 
 export function describeOpenAI(preset: OpenAIPreset, settings: ProviderSettings, env: ProviderEnv): ProviderInfo {
   const d = openAIDraft(preset, settings, env);
-  return { provider: preset, model: d.model, baseUrlHost: hostOf(d.baseURL || undefined, '(not set)') };
+  return { provider: preset, model: d.model, baseUrlHost: hostOf(d.baseURL || undefined, '(not set)'), baseUrl: displayUrl(d.baseURL || undefined, '(not set)') };
 }
 
 /** Validate a preset's settings; every error names the key to set and where. */

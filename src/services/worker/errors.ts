@@ -152,6 +152,20 @@ export function hostOf(baseUrl: string | undefined, fallback: string): string {
   }
 }
 
+/**
+ * The base URL as status shows it: scheme, host and path (so a doubled `/v1` is visible), never
+ * userinfo, query or fragment, which may hold credentials.
+ */
+export function displayUrl(baseUrl: string | undefined, fallback: string): string {
+  if (!baseUrl) return fallback;
+  try {
+    const u = new URL(baseUrl);
+    return `${u.protocol}//${u.host}${u.pathname === '/' && !baseUrl.endsWith('/') ? '' : u.pathname}`;
+  } catch {
+    return '(invalid URL)';
+  }
+}
+
 /** A base URL must be absolute http(s); it is still passed on exactly as written. */
 export function checkBaseUrl(value: string, field: string, fix: string): void {
   let ok = false;

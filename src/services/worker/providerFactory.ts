@@ -56,6 +56,6 @@ export function describeProvider(settings: ProviderSettings, env: ProviderEnv): 
     case 'gemini':
       return describeGemini(settings, env);
     default:
-      return { provider: raw, model: '', baseUrlHost: '' };
+      return { provider: raw, model: '', baseUrlHost: '', baseUrl: '' };
   }
 }

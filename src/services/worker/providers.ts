@@ -61,6 +61,8 @@ export interface ProviderInfo {
   model: string;
   /** Host (and port) of the base URL, for logs and status. Never a credential. */
   baseUrlHost: string;
+  /** Scheme, host and path of the base URL (see displayUrl). Never a credential. */
+  baseUrl: string;
 }
 
 export interface SessionContext {

@@ -51,6 +51,8 @@ export function adminRoutes(deps: WorkerDeps): Hono {
       provider: agent.provider,
       model: agent.model,
       baseUrlHost: agent.baseUrlHost,
+      baseUrl: agent.baseUrl,
+      outage: agent.outage,
       lastError: agent.lastError,
       paused: agent.paused,
       budget: agent.budget,
