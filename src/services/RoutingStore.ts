@@ -269,6 +269,10 @@ export class RoutingStore implements Store {
         const [a, b] = await Promise.all([l.readySessions(now), s.readySessions(now)]);
         return [...new Set([...a, ...b])];
       },
+      nextReadyAt: async (now?: number) => {
+        const times = (await Promise.all([l.nextReadyAt(now), s.nextReadyAt(now)])).filter((t): t is number => t !== null);
+        return times.length ? Math.min(...times) : null;
+      },
       claim: async (contentSessionId, workerId, limit, now): Promise<PendingEventRow[]> => {
         const placed = await this.placed(contentSessionId);
         if (placed !== null) return this.pick(placed).queue.claim(contentSessionId, workerId, limit, now);

@@ -75,7 +75,10 @@ export interface SessionRepository {
 
 export interface QueueRepository {
   enqueue(contentSessionId: string, project: string, event: QueuedEvent): Promise<EnqueueResult>;
+  /** Sessions whose oldest event is unclaimed and due: exactly those a claim() would make progress on. */
   readySessions(now?: number): Promise<string[]>;
+  /** When the earliest not-yet-due session head becomes due (epoch ms), or null: the agent sleeps until then. */
+  nextReadyAt(now?: number): Promise<number | null>;
   claim(contentSessionId: string, workerId: string, limit: number, now?: number): Promise<PendingEventRow[]>;
   complete(eventIds: number[], result: Completion): Promise<CompletionResult>;
   fail(

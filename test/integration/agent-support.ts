@@ -1,6 +1,7 @@
 // Shared pieces of the memory-agent integration tests (agent-*.test.ts): scripted gateway replies,
 // fixture payloads with fresh ids, log reading and process-tree inspection. The worker, the hooks
 // and the CLI are always the real built processes; only the LLM backend is faked.
+import type { HealthResponse } from '../../src/services/worker/WorkerDeps.js';
 import { spawn } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
@@ -129,17 +130,7 @@ export function readLog(dataDir: string, which: 'worker' | 'error'): string {
   }
 }
 
-export interface Health {
-  pid: number;
-  queueDepth: number;
-  deadLetters: number;
-  provider: string;
-  model: string;
-  baseUrlHost: string;
-  lastError: { message: string; kind: string; at: string } | null;
-  paused: string | null;
-  budget: { dailyLimit: number; spentToday: number; exhausted: boolean };
-}
+export type Health = HealthResponse;
 
 export const health = (w: { url: string }) => getJson<Health>(`${w.url}/api/health`);
 

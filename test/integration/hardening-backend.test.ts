@@ -1,17 +1,18 @@
-// Issue 7, faults from the LLM backend. A fake Anthropic gateway misbehaves in every way we know of;
-// for each fault the worker keeps serving (same pid, health 200), the queue stays intact (the event
-// is processed, still queued, or dead-lettered after a bounded number of requests — stated per
-// fault below), and the backend's error is verbatim in worker-error.log and in /api/health.
+// Faults from the LLM backend. A fake Anthropic gateway misbehaves in every way we know of; for each
+// fault the worker keeps serving (same pid, health 200), the queue stays intact (the event is
+// processed once the backend recovers, still queued, or — only when the backend answered and
+// refused it — dead-lettered after a bounded number of requests), and the backend's error is
+// verbatim in worker-error.log and in /api/health.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lastUserText, startFakeAnthropic, type AnthropicReply, type FakeAnthropic } from '../fakes/fake-anthropic.js';
 import type { RecordedRequest } from '../fakes/fake-http.js';
 import { getJson, startWorker, waitFor, type WorkerHandle } from '../helpers/worker.js';
 import { health, listObservations, observationXml, postToolEvent, readLog, sleep, waitForValue } from './agent-support.js';
 
-const RETRY_MAX = 2;
 const QUEUE_MAX = 2;
-const BUDGET = RETRY_MAX * QUEUE_MAX; // requests one event may cost before it is dead-lettered
 const TIMEOUT_MS = 1500;
+/** Failed requests before the fake backend recovers, in the outage cases. */
+const FAILURES = 2;
 
 interface Queue {
   depth: number;
@@ -39,8 +40,8 @@ async function startOrRestart(): Promise<void> {
     dataDir,
     port,
     settings: {
-      CLAUDE_MEM_RETRY_MAX_ATTEMPTS: String(RETRY_MAX),
       CLAUDE_MEM_QUEUE_MAX_ATTEMPTS: String(QUEUE_MAX),
+      CLAUDE_MEM_OUTAGE_PROBE_MAX_MS: '300',
       CLAUDE_MEM_REQUEST_TIMEOUT_MS: String(TIMEOUT_MS),
     },
     dotenv: `ANTHROPIC_BASE_URL=${gateway.url}\nANTHROPIC_API_KEY=sk-hardening-backend-placeholder\n`,
@@ -87,11 +88,11 @@ async function expectServing(): Promise<void> {
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-describe('transient faults: bounded retries, then dead-lettered with the error verbatim', () => {
+describe('outages (429, 5xx, 529, reset, hang, truncated): the agent waits, nothing is charged or dead-lettered', () => {
   const cases: Array<{ marker: string; reply: AnthropicReply; error: RegExp }> = [
     {
       marker: 'rate-limit',
-      reply: { status: 429, errorType: 'rate_limit_error', message: 'Number of request tokens has exceeded your per-minute rate limit', headers: { 'retry-after': '1' } },
+      reply: { status: 429, errorType: 'rate_limit_error', message: 'Number of request tokens has exceeded your per-minute rate limit', headers: { 'retry-after': '0' } },
       error: /^429 rate_limit_error: Number of request tokens has exceeded your per-minute rate limit \(request-id: req_fake_\d+\)$/,
     },
     {
@@ -110,22 +111,46 @@ describe('transient faults: bounded retries, then dead-lettered with the error v
   ];
 
   for (const c of cases) {
-    it(`${c.marker}: ${BUDGET} requests at most, dead-lettered, error in the log and in health`, async () => {
-      replies.set(c.marker, () => c.reply);
+    it(`${c.marker}: one request at a time until it answers, then stored once; 0 attempts charged, error in the log and in health`, async () => {
+      replies.set(c.marker, (req) => (requestsFor(c.marker).indexOf(req) < FAILURES ? c.reply : { text: observationXml({ title: `recovered ${c.marker}`, narrative: 'after the outage' }) }));
       const toolUseId = await postMarked(c.marker);
-      const dead = await waitForValue(async () => (await queue()).deadLetters.find((d) => d.tool_use_id === toolUseId), 40_000, `${c.marker} dead-lettered`);
-      expect(dead.attempts).toBe(QUEUE_MAX);
-      expect(dead.last_error).toMatch(c.error);
+      const rows = await waitForValue(async () => {
+        const r = (await listObservations(w)).filter((o) => o.content_session_id === `fault-session-${c.marker}`);
+        return r.length ? r : null;
+      }, 40_000, `${c.marker} recovered`);
+      expect(rows.map((r) => r.title)).toEqual([`recovered ${c.marker}`]);
+      await sleep(500); // a runaway loop or a duplicate would show up here
+      expect(requestsFor(c.marker)).toHaveLength(FAILURES + 1);
+      const q = await queue();
+      expect(q.deadLetters.find((d) => d.tool_use_id === toolUseId)).toBeUndefined();
+      expect(q.pending.filter((p) => p.tool_use_id === toolUseId)).toEqual([]);
       const h = await health(w);
+      expect(h.outage).toBeNull();
       expect(h.lastError?.message).toMatch(c.error);
-      await sleep(700); // a runaway retry loop would show up here
-      expect(requestsFor(c.marker)).toHaveLength(BUDGET);
-      expect((await queue()).pending.filter((p) => p.tool_use_id === toolUseId)).toEqual([]);
-      expect(readLog(w.dataDir, 'error')).toContain(`SDK query failed: ${dead.last_error}`);
+      const errors = readLog(w.dataDir, 'error');
+      expect(errors).toContain(`SDK query failed: ${h.lastError!.message}`);
+      expect(errors).toContain('Backend unavailable: memory agent paused');
       await expectServing();
-      outcomes.push(`${c.marker.padEnd(13)} dead-lettered after ${requestsFor(c.marker).length} requests: ${dead.last_error.slice(0, 110)}`);
+      outcomes.push(`${c.marker.padEnd(13)} recovered after ${FAILURES} failed requests, 0 dead letters: ${h.lastError!.message.slice(0, 100)}`);
     }, 60_000);
   }
+});
+
+describe('an event the backend refuses (400): charged, then dead-lettered with the error verbatim', () => {
+  it(`invalid request: ${QUEUE_MAX} requests, dead-lettered, error in the log and in health`, async () => {
+    const message = 'messages.1.content: prompt is too long: 210448 tokens > 200000 maximum';
+    replies.set('refused', () => ({ status: 400, errorType: 'invalid_request_error', message }));
+    const toolUseId = await postMarked('refused');
+    const dead = await waitForValue(async () => (await queue()).deadLetters.find((d) => d.tool_use_id === toolUseId), 40_000, 'refused dead-lettered');
+    expect(dead.attempts).toBe(QUEUE_MAX);
+    expect(dead.last_error).toMatch(new RegExp(`^400 invalid_request_error: ${escapeRe(message)} \\(request-id: req_fake_\\d+\\)$`));
+    await sleep(700); // a runaway retry loop would show up here
+    expect(requestsFor('refused')).toHaveLength(QUEUE_MAX);
+    expect((await health(w)).outage).toBeNull();
+    expect(readLog(w.dataDir, 'error')).toContain(`SDK query failed: ${dead.last_error}`);
+    await expectServing();
+    outcomes.push(`refused       dead-lettered after ${QUEUE_MAX} requests: ${dead.last_error.slice(0, 100)}`);
+  }, 60_000);
 });
 
 describe('answers that are not what the agent expects: processed, never retried', () => {

@@ -57,14 +57,27 @@ export class PgEventQueue implements QueueRepository {
     });
   }
 
+  /** Sessions whose head (oldest own event) is unclaimed (or its lease expired) and due; see the SQLite queue. */
   async readySessions(now = Date.now()): Promise<string[]> {
     const r = await this.pool.query(
-      `SELECT content_session_id FROM pending_events
-       WHERE owner = $1 AND (claimed_by IS NULL OR claimed_at < $2) AND next_attempt_at <= $3
-       GROUP BY content_session_id ORDER BY MIN(id)`,
+      `SELECT p.content_session_id FROM pending_events p
+       JOIN (SELECT MIN(id) AS head FROM pending_events WHERE owner = $1 GROUP BY content_session_id) h ON p.id = h.head
+       WHERE (p.claimed_by IS NULL OR p.claimed_at < $2) AND p.next_attempt_at <= $3
+       ORDER BY p.id`,
       [this.owner, now - this.leaseMs, now],
     );
     return r.rows.map((row) => String(row.content_session_id));
+  }
+
+  async nextReadyAt(now = Date.now()): Promise<number | null> {
+    const r = await this.pool.query(
+      `SELECT MIN(p.next_attempt_at) AS t FROM pending_events p
+       JOIN (SELECT MIN(id) AS head FROM pending_events WHERE owner = $1 GROUP BY content_session_id) h ON p.id = h.head
+       WHERE (p.claimed_by IS NULL OR p.claimed_at < $2) AND p.next_attempt_at > $3`,
+      [this.owner, now - this.leaseMs, now],
+    );
+    const t = r.rows[0]?.t;
+    return t == null ? null : Number(t);
   }
 
   /**

@@ -99,16 +99,54 @@ export class EventQueue {
     return { id: Number(res.lastInsertRowid), duplicate: false };
   }
 
-  /** Sessions that have events ready to run now, oldest first. */
+  /**
+   * Sessions whose head (oldest event) is unclaimed and due, oldest first. Only the head counts:
+   * claim() never skips it, so a session whose head waits for a retry must not be offered — the
+   * agent would wake, claim nothing and wake again.
+   */
   async readySessions(now = Date.now()): Promise<string[]> {
     return this.db
       .prepare(
-        `SELECT content_session_id FROM pending_events
-         WHERE claimed_by IS NULL AND next_attempt_at <= ?
-         GROUP BY content_session_id ORDER BY MIN(id)`,
+        `SELECT p.content_session_id FROM pending_events p
+         JOIN (SELECT MIN(id) AS head FROM pending_events GROUP BY content_session_id) h ON p.id = h.head
+         WHERE p.claimed_by IS NULL AND p.next_attempt_at <= ?
+         ORDER BY p.id`,
       )
       .pluck()
       .all(now) as string[];
+  }
+
+  async nextReadyAt(now = Date.now()): Promise<number | null> {
+    const t = this.db
+      .prepare(
+        `SELECT MIN(p.next_attempt_at) FROM pending_events p
+         JOIN (SELECT MIN(id) AS head FROM pending_events GROUP BY content_session_id) h ON p.id = h.head
+         WHERE p.claimed_by IS NULL AND p.next_attempt_at > ?`,
+      )
+      .pluck()
+      .get(now) as number | null;
+    return t ?? null;
+  }
+
+  /**
+   * Session ids that do not read back as they were written (a lone surrogate stored by an older
+   * version that did not validate ids) can never be claimed by their read-back value. Re-key those
+   * rows to the value they read back as, so the events are processed instead of stranded.
+   * Returns the number of rows re-keyed.
+   */
+  repairSessionKeys(): number {
+    const keys = this.db.prepare('SELECT DISTINCT content_session_id FROM pending_events').pluck().all() as string[];
+    const count = this.db.prepare('SELECT COUNT(*) FROM pending_events WHERE content_session_id = ?').pluck();
+    let fixed = 0;
+    for (const key of keys) {
+      if ((count.get(key) as number) > 0) continue;
+      const ids = (this.db.prepare('SELECT id, content_session_id AS k FROM pending_events').all() as { id: number; k: string }[])
+        .filter((r) => r.k === key)
+        .map((r) => r.id);
+      const rekey = this.db.prepare('UPDATE pending_events SET content_session_id = ? WHERE id = ?');
+      this.db.transaction(() => ids.forEach((id) => (fixed += rekey.run(key, id).changes)))();
+    }
+    return fixed;
   }
 
   /**

@@ -25,8 +25,12 @@ export interface SqliteOpenOptions extends OpenOptions {
 
 export function openStore(file: string, opts: SqliteOpenOptions = {}): SqliteStore {
   const db = openDatabase(file, opts);
-  if (!opts.readonly) backfillSearchTerms(db);
   const identity = opts.identity ?? localIdentity(path.dirname(path.resolve(file)));
+  const queue = new EventQueue(db);
+  if (!opts.readonly) {
+    backfillSearchTerms(db);
+    queue.repairSessionKeys();
+  }
   const info: StoreInfo = {
     backend: 'sqlite',
     location: file,
@@ -35,7 +39,7 @@ export function openStore(file: string, opts: SqliteOpenOptions = {}): SqliteSto
   return {
     db,
     sessions: new SessionStore(db, identity),
-    queue: new EventQueue(db),
+    queue,
     search: new SearchIndex(db),
     info: () => info,
     close: async () => {

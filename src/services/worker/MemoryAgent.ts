@@ -1,6 +1,7 @@
 // The memory agent: consumes the durable queue session by session, one LLM turn per event,
-// and stores what the model records. It owns the conversation window, the retry policy and the
-// daily budget; providers only speak their protocol.
+// and stores what the model records. It owns the conversation window, the failure policy (an
+// outage pauses everything behind a breaker; only events the backend answered can be charged)
+// and the daily budget; providers only speak their protocol.
 import { buildIsolatedEnv } from '../../shared/EnvManager.js';
 import type { Logger } from '../../shared/logger.js';
 import { redactSecrets } from '../../shared/privacy.js';
@@ -12,6 +13,7 @@ import type { EventBus } from './EventBus.js';
 import { filesTouched } from './eventFormat.js';
 import { mergeFiles, parseAgentReply } from './parser.js';
 import { buildSessionIntroTurn, buildSummaryTurn, buildSystemPrompt, buildToolEventTurn } from './prompts.js';
+import { isOutage, OutageBreaker } from './OutageBreaker.js';
 import { createProvider, describeProvider } from './providerFactory.js';
 import { ProviderError, type Provider, type ProviderSession, type Turn } from './providers.js';
 import type { AgentStatus } from './WorkerDeps.js';
@@ -19,6 +21,10 @@ import type { AgentStatus } from './WorkerDeps.js';
 const MAX_CONCURRENT_SESSIONS = 3;
 const IDLE_SESSION_MS = 5 * 60_000;
 const MAX_RETRY_AFTER_MS = 60_000;
+/** Longest sleep with nothing scheduled: a safety net, never the way work is found. */
+const IDLE_POLL_MS = 5_000;
+/** A session that was offered but could not be claimed is not offered again for this long. */
+const STALL_MS = 60_000;
 
 interface SessionState {
   provider: ProviderSession;
@@ -41,7 +47,7 @@ export interface MemoryAgentOptions {
   log: Logger;
   /** Replaceable for tests; defaults to the settings-driven factory. */
   providerFactory?: (settings: Settings, env: Record<string, string>) => Provider;
-  /** Base of the exponential backoff between retries (ms). */
+  /** Base of the exponential backoffs: outage probes, and an event's retry after a failure (ms). */
   retryBaseMs?: number;
 }
 
@@ -60,15 +66,6 @@ function shareUsage(u: TokenUsage, n: number): TokenUsage {
   };
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(t);
-      resolve();
-    });
-  });
-
 export class MemoryAgent {
   private provider: Provider | null = null;
   private providerInfo = { provider: '', model: '', baseUrlHost: '', baseUrl: '' };
@@ -77,11 +74,19 @@ export class MemoryAgent {
   private lastError: AgentStatus['lastError'] = null;
   private paused: string | null = null;
   private stopped = false;
-  private abort = new AbortController();
+  private readonly abort = new AbortController();
   private wakeUp: (() => void) | null = null;
   private loop: Promise<void> | null = null;
+  private readonly breaker: OutageBreaker;
+  /** Sessions offered by the queue that this agent could not claim, until when to leave them be. */
+  private readonly stalled = new Map<string, number>();
 
-  constructor(private readonly o: MemoryAgentOptions) {}
+  constructor(private readonly o: MemoryAgentOptions) {
+    this.breaker = new OutageBreaker({
+      baseMs: o.retryBaseMs ?? 1000,
+      maxMs: () => getInt(this.o.settings(), 'CLAUDE_MEM_OUTAGE_PROBE_MAX_MS'),
+    });
+  }
 
   /** Builds the provider from settings + the isolated env (credentials are read here). */
   private initProvider(): void {
@@ -126,7 +131,7 @@ export class MemoryAgent {
     return {
       ...this.providerInfo,
       lastError: this.lastError,
-      outage: null,
+      outage: this.breaker.snapshot(),
       paused: this.paused ?? (limit > 0 && spent >= limit ? 'daily token budget spent' : null),
       budget: { dailyLimit: limit, spentToday: spent, exhausted: limit > 0 && spent >= limit },
     };
@@ -154,38 +159,80 @@ export class MemoryAgent {
   private async run(): Promise<void> {
     await this.o.store.queue.expireClaims(this.o.workerId, 0);
     while (!this.stopped) {
+      let sleepMs = IDLE_POLL_MS;
       try {
         this.reapIdleSessions();
-        // Every acknowledged event wakes this loop; with every slot busy there is nothing to start,
-        // and skipping the scan keeps a deep queue from costing O(queue) per incoming event.
-        if (this.provider && !this.paused && this.running.size < MAX_CONCURRENT_SESSIONS && !(await this.budgetExhausted())) {
-          for (const sessionId of await this.o.store.queue.readySessions()) {
-            if (this.running.size >= MAX_CONCURRENT_SESSIONS) break;
-            if (this.running.has(sessionId)) continue;
-            const p = this.drainSession(sessionId)
-              .catch((err: unknown) => {
-                // A store failure outside any one event (claim, budget lookup).
-                this.recordError(err);
-                this.o.log.error('Memory agent session error', { session: sessionId, error: err });
-              })
-              .finally(() => {
-                this.running.delete(sessionId);
-                this.wake();
-              });
-            this.running.set(sessionId, p);
-          }
-        }
+        sleepMs = await this.schedule();
       } catch (err) {
         this.recordError(err);
         this.o.log.error('Memory agent loop error', { error: err });
       }
-      // Sleep until new work arrives, a runner finishes, or a retry may be due.
-      await new Promise<void>((resolve) => {
-        this.wakeUp = resolve;
-        setTimeout(resolve, 1000);
-      });
-      this.wakeUp = null;
+      await this.sleep(sleepMs);
     }
+  }
+
+  /**
+   * One pass: starts the runners that can make progress and returns how long to sleep. Every
+   * acknowledged event wakes the loop, so a pass must be cheap when there is nothing to start,
+   * and a pass that starts nothing must never lead straight to another.
+   */
+  private async schedule(): Promise<number> {
+    if (!this.provider || this.paused) return IDLE_POLL_MS;
+    const probeIn = this.breaker.msUntilProbe();
+    if (probeIn !== null) {
+      // Backend unavailable: one request (a probe) at a time, nothing else is sent.
+      if (probeIn > 0 || this.running.size > 0) return probeIn || IDLE_POLL_MS;
+      const [sessionId] = await this.readySessions();
+      if (sessionId) this.startRunner(sessionId, true);
+      return IDLE_POLL_MS;
+    }
+    // With every slot busy there is nothing to start, and skipping the scan keeps a deep queue
+    // from costing O(queue) per incoming event.
+    if (this.running.size >= MAX_CONCURRENT_SESSIONS || (await this.budgetExhausted())) return IDLE_POLL_MS;
+    for (const sessionId of await this.readySessions()) {
+      if (this.running.size >= MAX_CONCURRENT_SESSIONS) break;
+      this.startRunner(sessionId, false);
+    }
+    const next = await this.o.store.queue.nextReadyAt();
+    return next === null ? IDLE_POLL_MS : Math.min(IDLE_POLL_MS, Math.max(10, next - Date.now()));
+  }
+
+  private async readySessions(): Promise<string[]> {
+    const now = Date.now();
+    for (const [id, until] of this.stalled) if (until <= now) this.stalled.delete(id);
+    return (await this.o.store.queue.readySessions(now)).filter((id) => !this.running.has(id) && !this.stalled.has(id));
+  }
+
+  private startRunner(sessionId: string, probe: boolean): void {
+    const p = this.drainSession(sessionId, probe)
+      .catch((err: unknown) => {
+        // A store failure outside any one event (claim, budget lookup).
+        this.recordError(err);
+        this.o.log.error('Memory agent session error', { session: sessionId, error: err });
+        return { claimed: 0, done: 0 };
+      })
+      .then(({ claimed }) => {
+        this.running.delete(sessionId);
+        // Offered as ready, yet nothing could be claimed: do not offer it again for a while, and
+        // do not wake — that pass would offer nothing new. Anything claimed changed the queue
+        // (done, or rescheduled), and during an outage the probe may wait only for this slot.
+        if (claimed === 0) this.stalled.set(sessionId, Date.now() + STALL_MS);
+        if (claimed > 0 || this.breaker.open) this.wake();
+      });
+    this.running.set(sessionId, p);
+  }
+
+  /** Sleeps until woken (new work, a runner made progress) or `ms` passes; leaves no timer behind. */
+  private sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wakeUp = null;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wakeUp = done;
+    });
   }
 
   private reapIdleSessions(): void {
@@ -198,21 +245,41 @@ export class MemoryAgent {
     }
   }
 
-  /** Processes one session's ready events in order until none is ready or processing must stop. */
-  private async drainSession(contentSessionId: string): Promise<void> {
-    while (!this.stopped && this.provider && !this.paused) {
-      if (await this.budgetExhausted()) return;
+  /**
+   * Processes one session's ready events in order until none is ready or processing must stop.
+   * Says how many events it claimed and completed. A probe sends one request and stops there.
+   */
+  private async drainSession(contentSessionId: string, probe: boolean): Promise<{ claimed: number; done: number }> {
+    let done = 0;
+    let claimed = 0;
+    while (!this.stopped && this.provider && !this.paused && (probe || !this.breaker.open)) {
+      if (await this.budgetExhausted()) break;
       const [event] = await this.o.store.queue.claim(contentSessionId, this.o.workerId, 1);
-      if (!event) return;
+      if (!event) break;
+      claimed++;
       let ok: boolean;
       try {
-        ok = await this.processEvent(event);
+        ok = await this.processEvent(event, probe);
       } catch (err) {
         await this.releaseAfterInternalError(event, err);
-        return;
+        break;
       }
-      if (!ok) return;
+      if (!ok) break;
+      done++;
+      if (probe) {
+        this.recover();
+        break;
+      }
     }
+    return { claimed, done };
+  }
+
+  /** The backend answered a probe: resume every session. */
+  private recover(): void {
+    const was = this.breaker.close();
+    if (!was) return;
+    this.o.log.info('Backend answered again; memory agent resumes', { downMs: was.downMs, probes: was.probes });
+    this.o.bus.emit('status', { outage: null });
   }
 
   /**
@@ -278,8 +345,8 @@ export class MemoryAgent {
     });
   }
 
-  /** Returns false when the session's processing should stop for now. */
-  private async processEvent(event: PendingEventRow): Promise<boolean> {
+  /** Sends one request for the event; returns false when the session's processing should stop for now. */
+  private async processEvent(event: PendingEventRow, probe: boolean): Promise<boolean> {
     const settings = this.o.settings();
     const state = await this.sessionState(event);
     const userTurn: Turn = { role: 'user', content: this.eventTurn(event, state) };
@@ -290,86 +357,99 @@ export class MemoryAgent {
       ...state.window,
       userTurn,
     ];
-    const maxTries = Math.max(1, getInt(settings, 'CLAUDE_MEM_RETRY_MAX_ATTEMPTS'));
-    const base = this.o.retryBaseMs ?? 1000;
-    let lastErr: unknown = null;
-    for (let attempt = 1; attempt <= maxTries && !this.stopped; attempt++) {
-      const started = Date.now();
-      this.o.log.info('Starting SDK query', {
+    const started = Date.now();
+    this.o.log.info('Starting SDK query', {
+      provider: this.providerInfo.provider,
+      model: this.providerInfo.model,
+      baseUrlHost: this.providerInfo.baseUrlHost,
+      session: event.content_session_id,
+      event: event.id,
+      kind: event.kind,
+      attempt: event.attempts + 1,
+      ...(probe ? { probe: true } : {}),
+    });
+    // One controller per request, tied to stop(): nothing accumulates on a long-lived signal.
+    const request = new AbortController();
+    const onStop = () => request.abort();
+    this.abort.signal.addEventListener('abort', onStop, { once: true });
+    try {
+      const res = await state.provider.send({ system: buildSystemPrompt(), turns, signal: request.signal });
+      await this.o.store.queue.recordUsage(res.usage);
+      this.o.log.info('Response received', {
         provider: this.providerInfo.provider,
-        model: this.providerInfo.model,
-        baseUrlHost: this.providerInfo.baseUrlHost,
+        model: res.model,
         session: event.content_session_id,
         event: event.id,
-        kind: event.kind,
-        attempt,
+        inputTokens: res.usage.input_tokens,
+        outputTokens: res.usage.output_tokens,
+        cacheRead: res.usage.cache_read_tokens,
+        cacheWrite: res.usage.cache_write_tokens,
+        ms: Date.now() - started,
+        requestId: res.requestId,
       });
-      try {
-        const res = await state.provider.send({
-          system: buildSystemPrompt(),
-          turns,
-          signal: this.abort.signal,
-        });
-        await this.o.store.queue.recordUsage(res.usage);
-        this.o.log.info('Response received', {
-          provider: this.providerInfo.provider,
-          model: res.model,
-          session: event.content_session_id,
-          event: event.id,
-          inputTokens: res.usage.input_tokens,
-          outputTokens: res.usage.output_tokens,
-          cacheRead: res.usage.cache_read_tokens,
-          cacheWrite: res.usage.cache_write_tokens,
-          ms: Date.now() - started,
-          requestId: res.requestId,
-        });
-        // The model's words are input too: a key it repeats (from a tool output it was shown, or
-        // invented by a prompt injection) is redacted before it is stored or sent back as history.
-        const replyText = redactSecrets(res.text);
-        await this.storeResult(event, state, replyText, res.usage, res.model);
-        const historyTurns = Math.max(0, getInt(settings, 'CLAUDE_MEM_AGENT_HISTORY_TURNS'));
-        state.window.push(userTurn, { role: 'assistant', content: replyText.trim() || '<skip/>' });
-        state.window = state.window.slice(-historyTurns * 2);
-        if (event.kind === 'summarize') state.window = [];
-        return true;
-      } catch (err) {
-        lastErr = err;
-        if (this.stopped) break;
+      // The model's words are input too: a key it repeats (from a tool output it was shown, or
+      // invented by a prompt injection) is redacted before it is stored or sent back as history.
+      const replyText = redactSecrets(res.text);
+      await this.storeResult(event, state, replyText, res.usage, res.model);
+      const historyTurns = Math.max(0, getInt(settings, 'CLAUDE_MEM_AGENT_HISTORY_TURNS'));
+      state.window.push(userTurn, { role: 'assistant', content: replyText.trim() || '<skip/>' });
+      state.window = state.window.slice(-historyTurns * 2);
+      if (event.kind === 'summarize') state.window = [];
+      return true;
+    } catch (err) {
+      if (!this.stopped) {
         this.recordError(err);
         this.o.log.error(`SDK query failed: ${err instanceof Error ? err.message : String(err)}`, {
           provider: this.providerInfo.provider,
           session: event.content_session_id,
           event: event.id,
-          attempt,
+          ...(probe ? { probe: true } : {}),
         });
-        if (!(err instanceof ProviderError) || !err.retryable) break;
-        if (attempt < maxTries) {
-          const wait = err.details.retryAfter != null ? Math.min(err.details.retryAfter * 1000, MAX_RETRY_AFTER_MS) : base * 2 ** (attempt - 1);
-          await sleep(wait, this.abort.signal);
-        }
       }
+      return this.handleFailure(event, err, probe);
+    } finally {
+      this.abort.signal.removeEventListener('abort', onStop);
     }
-    return this.handleFailure(event, lastErr);
   }
 
-  private async handleFailure(event: PendingEventRow, err: unknown): Promise<boolean> {
+  private async handleFailure(event: PendingEventRow, err: unknown, probe: boolean): Promise<boolean> {
     const message = redactSecrets(err instanceof Error ? err.message : String(err ?? 'stopped'));
     const settings = this.o.settings();
+    const release = () => this.o.store.queue.fail([event.id], message, { retryAt: 0, maxAttempts: Infinity, countAttempt: false });
     if (this.stopped) {
       // Shutting down: release the event untouched for the next start.
-      await this.o.store.queue.fail([event.id], message, { retryAt: 0, maxAttempts: Infinity, countAttempt: false });
+      await release();
       return false;
     }
+    if (isOutage(err)) {
+      // The backend is unavailable: the event is not at fault. Release it uncounted and pause
+      // the whole agent until a probe gets an answer.
+      await release();
+      const wasOpen = this.breaker.open;
+      this.breaker.trip(message, { probe, retryAfterSec: err.details.retryAfter });
+      if (!wasOpen) {
+        this.o.log.error('Backend unavailable: memory agent paused; it probes with one request until the backend answers', {
+          error: message,
+          nextProbeInMs: this.breaker.msUntilProbe(),
+        });
+      }
+      this.o.bus.emit('status', { outage: this.breaker.snapshot() });
+      this.wake(); // the loop re-plans its sleep around the probe time
+      return false;
+    }
+    // Whatever it said, the backend answered.
+    if (probe) this.recover();
     const pe = err instanceof ProviderError ? err : null;
     // Credentials, quota or a model that does not exist: no event can succeed until the user
     // fixes the configuration. Keep every event queued, count nothing, and pause.
     const configProblem =
       pe !== null && (pe.kind === 'auth' || pe.kind === 'config' || pe.kind === 'quota' || (pe.kind === 'invalid_request' && pe.details.status === 404));
     if (configProblem) {
-      await this.o.store.queue.fail([event.id], message, { retryAt: 0, maxAttempts: Infinity, countAttempt: false });
+      await release();
       this.pause(err);
       return false;
     }
+    // The backend answered, and refused this event (or the reply could not be used): charge it.
     const attempts = event.attempts + 1;
     const base = this.o.retryBaseMs ?? 1000;
     const { deadLettered } = await this.o.store.queue.fail([event.id], message, {
