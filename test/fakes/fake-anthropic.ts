@@ -61,6 +61,8 @@ export interface FakeAnthropic extends FakeServerBase {
 
 export interface FakeAnthropicOptions {
   handler?: AnthropicHandler;
+  /** Listen on this port (default: a free one). */
+  port?: number;
 }
 
 const ERROR_TYPES: Record<number, string> = {
@@ -229,7 +231,7 @@ export async function startFakeAnthropic(opts: FakeAnthropicOptions = {}): Promi
     return sendJson(res, 404, anthropicErrorBody(404, `fake-anthropic: no route for ${req.method} ${req.path}`), {
       'request-id': `req_fake_404_${++counter}`,
     });
-  });
+  }, opts.port);
 
   return {
     ...base,

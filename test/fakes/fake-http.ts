@@ -53,7 +53,8 @@ function parseBody(raw: string): unknown {
   }
 }
 
-export async function startFakeHttp(route: Route): Promise<FakeServerBase> {
+/** `port` 0 picks a free one; a fixed port lets a test bring a backend back where it was. */
+export async function startFakeHttp(route: Route, port = 0): Promise<FakeServerBase> {
   const requests: RecordedRequest[] = [];
   const sockets = new Set<Socket>();
   const server = http.createServer((req, res) => {
@@ -88,12 +89,12 @@ export async function startFakeHttp(route: Route): Promise<FakeServerBase> {
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(port, '127.0.0.1', () => resolve());
   });
-  const port = (server.address() as AddressInfo).port;
+  const bound = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}`,
-    port,
+    url: `http://127.0.0.1:${bound}`,
+    port: bound,
     requests,
     close: () =>
       new Promise<void>((resolve) => {
