@@ -1,15 +1,20 @@
 // Builds the worker request for a tool event (PostToolUse and PostToolUseFailure share it).
 import { boundToJsonSize, boundValue } from '../shared/bound.js';
+import { isOwnToolCall } from '../shared/ownTools.js';
 import { isExcludedProject, shouldSkipTool } from '../shared/privacy.js';
 import type { Settings } from '../shared/SettingsManager.js';
 import type { HookInput, HookOutput } from './hook-io.js';
 import { postEvent } from './hook-io.js';
 
-/** Skipped tools and excluded projects are dropped here, before anything leaves the process. */
+/**
+ * Skipped tools, claude-mem's own tools and CLI runs, and excluded projects are dropped here, before
+ * anything leaves the process (the worker applies the same rules to direct callers).
+ */
 export function captured(input: HookInput, settings: Settings): boolean {
   const cwd = typeof input.cwd === 'string' ? input.cwd : '';
   if (cwd && isExcludedProject(cwd, settings.CLAUDE_MEM_EXCLUDED_PROJECTS)) return false;
   const tool = typeof input.tool_name === 'string' ? input.tool_name : '';
+  if (tool && isOwnToolCall(tool, input.tool_input)) return false;
   return !(tool && shouldSkipTool(tool, settings.CLAUDE_MEM_SKIP_TOOLS));
 }
 

@@ -12,6 +12,7 @@ import {
   stripContextTags,
   stripPrivate,
 } from '../../src/shared/privacy.js';
+import { isOwnMcpTool, isOwnToolCall, runsOwnCli } from '../../src/shared/ownTools.js';
 
 describe('stripPrivate', () => {
   it('removes private regions, multiline and case-insensitive', () => {
@@ -165,5 +166,51 @@ describe('globs and exclusions', () => {
     expect(shouldSkipTool('Read', skip)).toBe(false);
     expect(shouldSkipTool('todowrite', skip)).toBe(false);
     expect(shouldSkipTool('Read', '')).toBe(false);
+  });
+});
+
+describe('own tools are never captured', () => {
+  it('recognises our MCP tools under the plugin and hand-registered names only', () => {
+    expect(isOwnMcpTool('mcp__plugin_claude-mem_mem-search__search')).toBe(true);
+    expect(isOwnMcpTool('mcp__plugin_claude-mem_mem-search__get_observations')).toBe(true);
+    expect(isOwnMcpTool('mcp__claude-mem__timeline')).toBe(true);
+    expect(isOwnMcpTool('mcp__claude_mem__search')).toBe(true);
+    // Other servers, including look-alike names, are captured as usual.
+    expect(isOwnMcpTool('mcp__claude-mem-extra__search')).toBe(false);
+    expect(isOwnMcpTool('mcp__plugin_claude-mem-extra_srv__search')).toBe(false);
+    expect(isOwnMcpTool('mcp__github__search_code')).toBe(false);
+    expect(isOwnMcpTool('Bash')).toBe(false);
+  });
+
+  it.each([
+    'claude-mem search foo',
+    'cd /work && npx -y claude-mem doctor',
+    'node dist/cli/claude-mem.js search "queue"',
+    'FOO=1 /usr/local/bin/claude-mem worker status | head -5',
+    'echo "$(claude-mem search x)"',
+    'pnpm dlx claude-mem@latest search x',
+    'npm exec claude-mem -- queue',
+    'sudo -E claude-mem worker restart',
+    'make build; claude-mem worker restart',
+  ])('a Bash command running the CLI is ours: %s', (command) => {
+    expect(runsOwnCli(command)).toBe(true);
+    expect(isOwnToolCall('Bash', { command, description: 'x' })).toBe(true);
+  });
+
+  it.each([
+    'grep -rn claude-mem src',
+    'cd claude-mem && npm test',
+    'git commit -m "claude-mem: fix the queue"',
+    'ls ~/.claude-mem',
+    'cat node_modules/claude-mem/package.json',
+  ])('a command that only mentions claude-mem is captured: %s', (command) => {
+    expect(runsOwnCli(command)).toBe(false);
+    expect(isOwnToolCall('Bash', { command })).toBe(false);
+  });
+
+  it('only the Bash tool carries a command', () => {
+    expect(isOwnToolCall('Read', { command: 'claude-mem search x', file_path: '/a' })).toBe(false);
+    expect(isOwnToolCall('Bash', null)).toBe(false);
+    expect(isOwnToolCall('Bash', { command: 42 })).toBe(false);
   });
 });

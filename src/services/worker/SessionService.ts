@@ -1,6 +1,6 @@
 // Capture: turns hook events into durable rows. Privacy rules apply here, before anything is
 // stored: <private> text and context tags are removed, key-shaped secrets redacted, skipped
-// tools and excluded projects dropped, oversized fields cut.
+// tools, claude-mem's own tools and CLI runs, and excluded projects dropped, oversized fields cut.
 import type { Settings } from '../../shared/SettingsManager.js';
 import {
   isEntirelyPrivate,
@@ -10,6 +10,7 @@ import {
   stripContextTags,
   stripPrivate,
 } from '../../shared/privacy.js';
+import { isOwnToolCall } from '../../shared/ownTools.js';
 import { resolveProject } from '../../shared/project.js';
 import type { Store } from '../store.js';
 import type { EventBus } from './EventBus.js';
@@ -81,6 +82,7 @@ export class SessionService {
   }): Promise<CaptureOutcome> {
     const s = this.settings();
     if (shouldSkipTool(e.toolName, s.CLAUDE_MEM_SKIP_TOOLS)) return { status: 'skipped', reason: 'tool skipped' };
+    if (isOwnToolCall(e.toolName, e.toolInput)) return { status: 'skipped', reason: 'claude-mem tool' };
     if (this.excluded(e.cwd)) return { status: 'skipped', reason: 'project excluded' };
     const session = await this.session(e.sessionId, e.cwd);
     if (await this.inPrivateTurn(session.id, session.prompt_counter)) return { status: 'skipped', reason: 'private turn' };

@@ -3,32 +3,80 @@ import { z } from 'zod';
 import { OBSERVATION_TYPES } from '../../types.js';
 import { MAX_NESTING, nestingExceeds } from './nesting.js';
 
-const id = (name: string) =>
-  z
-    .string({ error: `${name} must be a string` })
-    .min(1, `${name} must not be empty`)
-    .max(512, `${name} is longer than 512 characters`);
+// ---- identifiers ------------------------------------------------------------------------------
+//
+// Every identifier that reaches the store (session, tool-use and agent ids, tool names, projects,
+// working directories and file paths, route ids, project filters) is checked here, at the edge:
+//  - well-formed Unicode: a lone UTF-16 surrogate (valid JSON: "\ud800") has no UTF-8 encoding,
+//    so SQLite would store U+FFFD and the id would read back as a different string;
+//  - no control characters (C0, DEL, C1): they never occur in real ids and break logs and tables;
+//  - bounded length, counted in UTF-16 code units: ids and names 512 (the bound the worker has
+//    always enforced, so older exports still import), paths 4096 (Linux PATH_MAX).
+// Normalisation: none. Ids are opaque tokens and Linux file names are byte strings, so the NFC and
+// NFD spellings of one name are two different ids / directories. Rewriting either form would make
+// a stored cwd point at a directory that does not exist, or merge two sessions. Both forms are
+// accepted and stored exactly as sent; filters match the form they are given.
 
-const cwd = z.string({ error: 'cwd must be the session working directory (a string)' }).max(4096);
+export const ID_MAX = 512;
+export const PATH_MAX = 4096;
+
+const CONTROL_CHAR = /[\u0000-\u001f\u007f-\u009f]/;
+// Without the `u` flag the pattern sees UTF-16 code units: a high surrogate not followed by a low
+// one, or a low one not preceded by a high one (String.prototype.isWellFormed, which lib ES2023
+// does not declare, with the position for the message).
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+const hex = (code: number) => `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+
+/** Why `value` is not an acceptable identifier, or null. `what` names the kind for the fix. */
+export function identifierProblem(value: string, opts: { max: number; allowEmpty?: boolean; what: string }): string | null {
+  if (value === '') return opts.allowEmpty ? null : `must not be empty; send the ${opts.what}`;
+  if (value.length > opts.max) return `is ${value.length} characters long; a ${opts.what} may have at most ${opts.max}`;
+  const lone = LONE_SURROGATE.exec(value);
+  if (lone) {
+    return `contains a lone UTF-16 surrogate (${hex(lone[0].charCodeAt(0))} at position ${lone.index}); send the ${opts.what} as well-formed Unicode (surrogates only in pairs)`;
+  }
+  const m = CONTROL_CHAR.exec(value);
+  if (m) return `contains the control character ${hex(m[0].charCodeAt(0))} at position ${m.index}; send the ${opts.what} as printable text`;
+  return null;
+}
+
+const idString = (what: string, max: number, allowEmpty = false) =>
+  z.string({ error: `must be a string (the ${what})` }).superRefine((v, ctx) => {
+    const problem = identifierProblem(v, { max, allowEmpty, what });
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
+/**
+ * The reusable identifier schema: an id or name (session, tool-use, agent, tool, project, model).
+ * `allowEmpty` where "" has a meaning (a filter that is not set, a model never reported).
+ */
+export const identifier = (what: string, opts: { allowEmpty?: boolean } = {}) => idString(what, ID_MAX, opts.allowEmpty);
+/** A file-system path (cwd, transcript_path, a file being read); `allowEmpty` for cwd (project "unknown"). */
+export const pathText = (what: string, opts: { allowEmpty?: boolean } = {}) => idString(what, PATH_MAX, opts.allowEmpty);
+
+const sessionId = identifier('session id');
+const cwd = pathText('working directory', { allowEmpty: true });
+const agentId = identifier('subagent id').nullish();
 
 export const initBody = z.object({
-  session_id: id('session_id'),
+  session_id: sessionId,
   cwd,
   prompt: z.string().max(1_000_000).optional(),
-  source: z.string().max(64).optional(),
+  source: idString('SessionStart source', 64).optional(),
 });
 
 export const toolEventBody = z
   .object({
-    session_id: id('session_id'),
+    session_id: sessionId,
     cwd,
-    tool_name: id('tool_name'),
+    tool_name: identifier('tool name'),
     tool_input: z.unknown().optional(),
     tool_response: z.unknown().optional(),
     error: z.string().optional(),
-    tool_use_id: id('tool_use_id'),
-    agent_id: z.string().max(512).nullish(),
-    agent_type: z.string().max(512).nullish(),
+    tool_use_id: identifier('tool_use_id'),
+    agent_id: agentId,
+    agent_type: identifier('subagent type').nullish(),
   })
   .refine((b) => b.tool_response !== undefined || b.error !== undefined, {
     message: 'one of tool_response (PostToolUse) or error (PostToolUseFailure) is required',
@@ -44,15 +92,15 @@ export const toolEventBody = z
   });
 
 export const summarizeBody = z.object({
-  session_id: id('session_id'),
+  session_id: sessionId,
   cwd,
   last_assistant_message: z.string().max(1_000_000).default(''),
-  agent_id: z.string().max(512).nullish(),
+  agent_id: agentId,
 });
 
 export const endBody = z.object({
-  session_id: id('session_id'),
-  reason: z.string().max(256).optional(),
+  session_id: sessionId,
+  reason: idString('SessionEnd reason', 256).optional(),
 });
 
 const csv = z
@@ -86,13 +134,16 @@ const dateParam = (name: string) =>
       return n;
     });
 
+/** `?project=` on the read routes: a project name as stored (see resolveProject); empty = all. */
+export const projectFilter = identifier('project name', { allowEmpty: true }).optional();
+
 const typeList = csv.pipe(
   z.array(z.enum(OBSERVATION_TYPES, { error: `type must be one of ${OBSERVATION_TYPES.join(', ')}` })),
 );
 
 export const searchQuery = z.object({
   query: z.string().max(100_000).default(''),
-  project: z.string().max(512).optional(),
+  project: projectFilter,
   type: typeList.optional(),
   concepts: csv.optional(),
   files: csv.optional(),
@@ -106,7 +157,7 @@ export const searchQuery = z.object({
 });
 
 export const listQuery = z.object({
-  project: z.string().max(512).optional(),
+  project: projectFilter,
   limit: intParam('limit', 1, 1000).default(50),
   offset: intParam('offset', 0, 10_000_000).default(0),
 });
@@ -116,14 +167,14 @@ export const batchBody = z.object({
     .array(z.number({ error: 'ids must be numbers' }).int().positive(), { error: 'ids must be an array of observation ids' })
     .min(1, 'ids must not be empty')
     .max(500, 'ids: at most 500 per request'),
-  project: z.string().optional(),
+  project: projectFilter,
 });
 
 export const timelineQuery = z
   .object({
     anchor: intParam('anchor', 1, Number.MAX_SAFE_INTEGER).optional(),
     query: z.string().max(10_000).optional(),
-    project: z.string().max(512).optional(),
+    project: projectFilter,
     before: intParam('before', 0, 100).default(5),
     after: intParam('after', 0, 100).default(5),
   })
@@ -133,12 +184,12 @@ export const timelineQuery = z
   });
 
 export const contextQuery = z
-  .object({ project: z.string().max(512).optional(), cwd: z.string().max(4096).optional() })
+  .object({ project: projectFilter, cwd: pathText('working directory').optional() })
   .refine((q) => q.project || q.cwd, { message: 'give project or cwd', path: ['project'] });
 
 export const fileContextQuery = z.object({
-  path: z.string().min(1, 'path: the file being read').max(4096),
-  cwd: z.string().max(4096),
+  path: pathText('file path'),
+  cwd: pathText('working directory', { allowEmpty: true }),
 });
 
 const str = (max: number) => z.string().max(max);
@@ -152,9 +203,12 @@ const tokens = z
   })
   .nullish();
 
+const importedSessionId = identifier('session id').default('imported');
+const importedProject = identifier('project name');
+
 export const importObservation = z.object({
-  content_session_id: str(512).default('imported'),
-  project: z.string().min(1, 'project is required').max(512),
+  content_session_id: importedSessionId,
+  project: importedProject,
   type: z.enum(OBSERVATION_TYPES, { error: `type must be one of ${OBSERVATION_TYPES.join(', ')}` }),
   title: z.string().min(1, 'title is required').max(2000),
   subtitle: str(10_000).default(''),
@@ -164,15 +218,15 @@ export const importObservation = z.object({
   files_read: strList,
   files_modified: strList,
   prompt_number: z.number().int().nullish(),
-  agent_id: str(512).nullish(),
-  model: str(512).nullish(),
+  agent_id: agentId,
+  model: identifier('model id', { allowEmpty: true }).nullish(),
   tokens,
   created_at: z.string().max(64).optional(),
 });
 
 export const importSummary = z.object({
-  content_session_id: str(512).default('imported'),
-  project: z.string().min(1, 'project is required').max(512),
+  content_session_id: importedSessionId,
+  project: importedProject,
   request: str(200_000).default(''),
   investigated: str(200_000).default(''),
   learned: str(200_000).default(''),
@@ -180,14 +234,14 @@ export const importSummary = z.object({
   next_steps: str(200_000).default(''),
   notes: str(200_000).default(''),
   prompt_number: z.number().int().nullish(),
-  model: str(512).nullish(),
+  model: identifier('model id', { allowEmpty: true }).nullish(),
   tokens,
   created_at: z.string().max(64).optional(),
 });
 
 export const importPrompt = z.object({
-  content_session_id: z.string().min(1).max(512),
-  project: z.string().min(1, 'project is required').max(512),
+  content_session_id: identifier('session id'),
+  project: importedProject,
   prompt_number: z.number().int().positive(),
   prompt_text: z.string().max(1_000_000),
   created_at: z.string().max(64).optional(),

@@ -13,9 +13,10 @@ import {
   loadSettings,
   saveSettings,
 } from '../../../shared/SettingsManager.js';
-import { badRequest, parseJsonBody, parseQuery } from '../http.js';
+import { parseJsonBody, parseQuery } from '../http.js';
 import { exportMemory, importMemory } from '../importExport.js';
-import { importBody } from '../schemas.js';
+import { parseEdgeQuery, routeId } from '../edge.js';
+import { importBody, projectFilter } from '../schemas.js';
 import type { HealthResponse, WorkerDeps } from '../WorkerDeps.js';
 import { projectScope } from '../../context/contextService.js';
 
@@ -70,8 +71,7 @@ export function adminRoutes(deps: WorkerDeps): Hono {
   );
 
   app.post('/api/queue/dead/:id/retry', async (c) => {
-    const id = Number(c.req.param('id'));
-    if (!Number.isInteger(id) || id < 1) badRequest('id: must be a dead-letter id (positive integer)');
+    const id = routeId(c, 'id', 'a dead-letter id');
     if (!(await store.queue.retryDead(id))) return c.json({ error: `dead-lettered event ${id} not found` }, 404);
     deps.wakeAgent();
     return c.json({ status: 'requeued', id });
@@ -159,7 +159,7 @@ export function adminRoutes(deps: WorkerDeps): Hono {
   });
 
   app.get('/api/export', async (c) => {
-    const project = c.req.query('project');
+    const { project } = parseEdgeQuery(c, z.object({ project: projectFilter }));
     return c.json(await exportMemory(store, project ? projectScope({ project }).projects : undefined));
   });
 

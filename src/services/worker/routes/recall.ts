@@ -1,7 +1,7 @@
 // Search, listing, timeline and context endpoints (SPEC §8.1).
 import { Hono } from 'hono';
 import { buildContext, projectScope } from '../../context/contextService.js';
-import { badRequest, parseJsonBody, parseQuery } from '../http.js';
+import { parseEdgeBody, parseEdgeQuery, routeId } from '../edge.js';
 import { batchBody, contextQuery, listQuery, searchQuery, timelineQuery } from '../schemas.js';
 import type { WorkerDeps } from '../WorkerDeps.js';
 
@@ -11,7 +11,7 @@ export function recallRoutes(deps: WorkerDeps): Hono {
   const projects = (p?: string) => (p ? projectScope({ project: p }).projects : undefined);
 
   app.get('/api/search', async (c) => {
-    const q = parseQuery(c, searchQuery);
+    const q = parseEdgeQuery(c, searchQuery);
     const results = await store.search.search({
       query: q.query,
       project: q.project,
@@ -29,38 +29,37 @@ export function recallRoutes(deps: WorkerDeps): Hono {
   });
 
   app.get('/api/observations', async (c) => {
-    const q = parseQuery(c, listQuery);
+    const q = parseEdgeQuery(c, listQuery);
     return c.json(await store.sessions.listObservations({ projects: projects(q.project), limit: q.limit, offset: q.offset }));
   });
 
   app.post('/api/observations/batch', async (c) => {
-    const b = await parseJsonBody(c, batchBody);
+    const b = await parseEdgeBody(c, batchBody);
     let rows = await store.sessions.getObservations(b.ids);
     if (b.project) rows = rows.filter((o) => o.project === b.project);
     return c.json({ observations: rows });
   });
 
   app.get('/api/observation/:id', async (c) => {
-    const id = Number(c.req.param('id'));
-    if (!Number.isInteger(id) || id < 1) badRequest('id: must be a positive integer');
+    const id = routeId(c, 'id', 'an observation id');
     const [row] = await store.sessions.getObservations([id]);
     return row ? c.json(row) : c.json({ error: `observation ${id} not found` }, 404);
   });
 
   app.get('/api/summaries', async (c) => {
-    const q = parseQuery(c, listQuery);
+    const q = parseEdgeQuery(c, listQuery);
     return c.json({ summaries: await store.sessions.listSummaries({ projects: projects(q.project), limit: q.limit, offset: q.offset }) });
   });
 
   app.get('/api/prompts', async (c) => {
-    const q = parseQuery(c, listQuery);
+    const q = parseEdgeQuery(c, listQuery);
     return c.json({ prompts: await store.sessions.listPrompts({ projects: projects(q.project), limit: q.limit, offset: q.offset }) });
   });
 
   app.get('/api/projects', async (c) => c.json({ projects: await store.sessions.listProjects() }));
 
   app.get('/api/timeline', async (c) => {
-    const q = parseQuery(c, timelineQuery);
+    const q = parseEdgeQuery(c, timelineQuery);
     let anchor = q.anchor;
     if (anchor === undefined) {
       const best = await store.search.search({ query: q.query!, project: projects(q.project), limit: 1, kinds: ['observations'] });
@@ -78,7 +77,7 @@ export function recallRoutes(deps: WorkerDeps): Hono {
   });
 
   app.get('/api/context/inject', async (c) => {
-    const q = parseQuery(c, contextQuery);
+    const q = parseEdgeQuery(c, contextQuery);
     const text = await buildContext(store, deps.settings(), projectScope(q));
     return c.text(text, 200, { 'Content-Type': 'text/plain; charset=utf-8' });
   });

@@ -1,8 +1,8 @@
-// Hook endpoints: each acknowledges only after the event is committed to SQLite.
+// Hook endpoints: each acknowledges only after the event is committed to SQLite. Identifiers are
+// validated first (schemas.ts): a malformed one is a 400, never a row.
 import { Hono } from 'hono';
-import { parseJsonBody } from '../http.js';
+import { parseEdgeBody, parseEdgeQuery } from '../edge.js';
 import { endBody, fileContextQuery, initBody, summarizeBody, toolEventBody } from '../schemas.js';
-import { parseQuery } from '../http.js';
 import type { WorkerDeps } from '../WorkerDeps.js';
 import { fileContext } from '../../context/fileContext.js';
 
@@ -10,12 +10,12 @@ export function sessionRoutes(deps: WorkerDeps): Hono {
   const app = new Hono();
 
   app.post('/api/sessions/init', async (c) => {
-    const b = await parseJsonBody(c, initBody);
+    const b = await parseEdgeBody(c, initBody);
     return c.json(await deps.sessions.initSession({ sessionId: b.session_id, cwd: b.cwd, prompt: b.prompt }));
   });
 
   app.post('/api/sessions/observations', async (c) => {
-    const b = await parseJsonBody(c, toolEventBody);
+    const b = await parseEdgeBody(c, toolEventBody);
     const out = await deps.sessions.recordToolEvent({
       sessionId: b.session_id,
       cwd: b.cwd,
@@ -32,7 +32,7 @@ export function sessionRoutes(deps: WorkerDeps): Hono {
   });
 
   app.post('/api/sessions/summarize', async (c) => {
-    const b = await parseJsonBody(c, summarizeBody);
+    const b = await parseEdgeBody(c, summarizeBody);
     // Summaries are per turn of the main agent; subagents' Stop events are not summarised.
     if (b.agent_id) return c.json({ status: 'skipped', reason: 'subagent' });
     const out = await deps.sessions.requestSummary({
@@ -45,14 +45,14 @@ export function sessionRoutes(deps: WorkerDeps): Hono {
   });
 
   app.post('/api/sessions/end', async (c) => {
-    const b = await parseJsonBody(c, endBody);
+    const b = await parseEdgeBody(c, endBody);
     const ended = await deps.sessions.endSession(b.session_id);
     deps.wakeAgent();
     return c.json({ status: ended ? 'ended' : 'unknown-session' });
   });
 
   app.get('/api/file-context', async (c) => {
-    const q = parseQuery(c, fileContextQuery);
+    const q = parseEdgeQuery(c, fileContextQuery);
     return c.json(await fileContext(deps.store, q.path, q.cwd));
   });
 
