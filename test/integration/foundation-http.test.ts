@@ -4,7 +4,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getJson, startWorker, type WorkerHandle } from '../helpers/worker.js';
+import { getJson, runHook, startWorker, type WorkerHandle } from '../helpers/worker.js';
 
 let w: WorkerHandle;
 beforeAll(async () => {
@@ -121,6 +121,43 @@ describe('hook endpoints validate their bodies', () => {
     expect((await post('/api/sessions/observations', good.observations)).status).toBe(202);
     expect((await post('/api/sessions/summarize', good.summarize)).status).toBe(202);
     expect((await post('/api/sessions/end', good.end)).status).toBe(200);
+  });
+});
+
+describe("claude-mem's own tools are never captured", () => {
+  const own = [
+    { tool_name: 'mcp__plugin_claude-mem_mem-search__search', tool_input: { query: 'queue' } },
+    { tool_name: 'mcp__claude-mem__timeline', tool_input: { anchor: 1 } },
+    { tool_name: 'Bash', tool_input: { command: 'cd /tmp/http-project && claude-mem search queue', description: 'search memory' } },
+    { tool_name: 'Bash', tool_input: { command: 'npx claude-mem worker status' } },
+  ];
+  let n = 0;
+  const event = (e: { tool_name: string; tool_input: unknown }) => ({ ...good.observations, ...e, session_id: 's-own', tool_use_id: `toolu_own_${++n}` });
+  const queued = async () => (await getJson<{ pending: Array<{ content_session_id: string }> }>(`${w.url}/api/queue`)).pending.filter((p) => p.content_session_id === 's-own').length;
+
+  it('the worker skips them when posted directly', async () => {
+    for (const e of own) {
+      const r = await post('/api/sessions/observations', event(e));
+      expect(r.status, e.tool_name).toBe(200);
+      expect(r.json()).toEqual({ status: 'skipped', reason: 'claude-mem tool' });
+    }
+    expect(await queued()).toBe(0);
+    // Other MCP servers and commands that merely mention claude-mem are captured as usual.
+    expect((await post('/api/sessions/observations', event({ tool_name: 'mcp__github__search_code', tool_input: { q: 'x' } }))).status).toBe(202);
+    expect((await post('/api/sessions/observations', event({ tool_name: 'Bash', tool_input: { command: 'grep -rn claude-mem src' } }))).status).toBe(202);
+    expect(await queued()).toBe(2);
+  });
+
+  it('through the real PostToolUse hook they are not captured either (the hook exits 0)', async () => {
+    const before = await queued();
+    for (const e of own) {
+      const r = runHook('post-tool-use', { hook_event_name: 'PostToolUse', ...event(e), tool_response: { stdout: 'memory' } }, w.env);
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout)).toEqual({});
+    }
+    const r = runHook('post-tool-use', { hook_event_name: 'PostToolUse', ...event({ tool_name: 'Bash', tool_input: { command: 'ls' } }) }, w.env);
+    expect(r.code).toBe(0);
+    expect(await queued()).toBe(before + 1);
   });
 });
 
