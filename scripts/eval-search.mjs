@@ -4,6 +4,11 @@
 // every question, score Recall@5, Recall@10 and MRR of the evidence turns.
 //
 //   npm run eval:search [-- --json out.json] [--data path/to/locomo-dev.json] [--worker dist/.../worker-main.js]
+//                          [--keyword-only] [--conv 0,2] [--misses misses.json]
+//
+// --keyword-only skips the hybrid run and --conv keeps only the listed conversations (faster
+// iteration; the reported table is always the full run). --misses writes, per question, the ranks
+// at which its evidence was found, for error analysis on the dev split only.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -24,6 +29,9 @@ function parseArgs(argv) {
     json: null,
     data: path.join(ROOT, 'bench/data/locomo-dev.json'),
     worker: path.join(ROOT, 'dist/services/worker/worker-main.js'),
+    keywordOnly: false,
+    convs: null,
+    misses: null,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -35,10 +43,20 @@ function parseArgs(argv) {
     if (arg === '--json') opts.json = path.resolve(value());
     else if (arg === '--data') opts.data = path.resolve(value());
     else if (arg === '--worker') opts.worker = path.resolve(value());
-    else if (arg === '--help' || arg === '-h') {
-      console.log('usage: node scripts/eval-search.mjs [--json out.json] [--data locomo-dev.json] [--worker worker-main.js]');
+    else if (arg === '--keyword-only') opts.keywordOnly = true;
+    else if (arg === '--misses') opts.misses = path.resolve(value());
+    else if (arg === '--conv') {
+      const raw = value();
+      opts.convs = raw.split(',').map((c) => {
+        if (!/^\d+$/.test(c.trim())) fail(`--conv takes conversation numbers separated by commas (e.g. 0,2), got "${raw}"`);
+        return Number(c);
+      });
+    } else if (arg === '--help' || arg === '-h') {
+      console.log(
+        'usage: node scripts/eval-search.mjs [--json out.json] [--data locomo-dev.json] [--worker worker-main.js] [--keyword-only] [--conv 0,1] [--misses out.json]',
+      );
       process.exit(0);
-    } else fail(`unknown option ${arg} (known: --json, --data, --worker)`);
+    } else fail(`unknown option ${arg} (known: --json, --data, --worker, --keyword-only, --conv, --misses)`);
   }
   return opts;
 }
@@ -225,7 +243,9 @@ async function askAll(worker, questions, docsOf) {
       const res = await api(worker, 'GET', `/api/search?${params}`);
       latencies.push(performance.now() - t0);
       const ranked = (res?.observations ?? []).map((o) => docsOf.get(o.id) ?? []);
-      scored.push({ category: q.category, ...score(ranked, q.evidence.map((e) => `${q.conv}:${e}`)) });
+      const evidence = q.evidence.map((e) => `${q.conv}:${e}`);
+      const ranks = evidence.map((e) => ranked.findIndex((keys) => keys.includes(e)) + 1);
+      scored.push({ qid: q.qid, category: q.category, ranks, ...score(ranked, evidence) });
     }
   }
   await Promise.all([lane(), lane(), lane()]);
@@ -283,7 +303,7 @@ async function runOnce(opts, data, run) {
     await waitForEmbeddings(worker);
     const questions = data.questions.filter((q) => Array.isArray(q.evidence) && q.evidence.length > 0);
     const { scored, p50 } = await askAll(worker, questions, docsOf);
-    return { mode: run.name, questions: questions.length, turns: data.docs.length, p50Ms: p50, ...summarise(scored) };
+    return { mode: run.name, questions: questions.length, turns: data.docs.length, p50Ms: p50, ...summarise(scored), scored };
   } finally {
     await stopWorker(worker);
   }
@@ -294,12 +314,21 @@ async function main() {
   if (!fs.existsSync(opts.worker)) fail(`${opts.worker} not found: run npm run build first`);
   if (!fs.existsSync(opts.data)) fail(`${opts.data} not found (expected the LoCoMo dev file from bench/data)`);
   const data = JSON.parse(fs.readFileSync(opts.data, 'utf8'));
+  if (opts.convs) {
+    const keep = new Set(opts.convs);
+    data.docs = data.docs.filter((d) => keep.has(d.conv));
+    data.questions = data.questions.filter((q) => keep.has(q.conv));
+    if (data.docs.length === 0) fail(`--conv ${opts.convs.join(',')}: no such conversation in ${opts.data}`);
+  }
   console.log(`LoCoMo dev: ${data.docs.length} turns, ${data.questions.length} questions (${path.relative(process.cwd(), opts.data)})`);
 
   const results = [];
-  for (const run of RUNS) {
-    const result = await runOnce(opts, data, run);
+  for (const run of opts.keywordOnly ? RUNS.filter((r) => r.embeddings === 'none') : RUNS) {
+    const { scored, ...result } = await runOnce(opts, data, run);
     results.push(result);
+    if (opts.misses && scored && run.embeddings === 'none') {
+      fs.writeFileSync(opts.misses, `${JSON.stringify(scored)}\n`);
+    }
     if (result.skipped) console.log(`\n${run.name}: skipped — ${result.skipped}`);
     else printTable(`${run.name} (${result.questions} questions with evidence)`, result);
   }
