@@ -290,6 +290,7 @@ export class RoutingStore implements Store {
       },
       expireClaims: async (currentWorkerId, leaseMs, now) =>
         (await l.expireClaims(currentWorkerId, leaseMs, now)) + (await s.expireClaims(currentWorkerId, leaseMs, now)),
+      pruneSeen: async (before) => (await l.pruneSeen(before)) + (await s.pruneSeen(before)),
       depth: async () => (await l.depth()) + (await s.depth()),
       pending: async (limit = 100) => {
         const [a, b] = await Promise.all([l.pending(limit), s.pending(limit)]);

@@ -87,6 +87,8 @@ export interface QueueRepository {
     opts: { retryAt: number; maxAttempts: number; countAttempt: boolean },
   ): Promise<{ deadLettered: number[] }>;
   expireClaims(currentWorkerId: string, leaseMs: number, now?: number): Promise<number>;
+  /** Forgets tool_use_ids first seen before `before` (epoch ms) that no queued event still holds. */
+  pruneSeen(before: number): Promise<number>;
   depth(): Promise<number>;
   pending(limit?: number): Promise<Omit<PendingEventRow, 'payload'>[]>;
   deadLetters(limit?: number): Promise<DeadLetterRow[]>;

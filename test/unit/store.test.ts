@@ -169,6 +169,31 @@ describe.each(BACKENDS)('$name store', (backend) => {
       expect(later[0].last_error).toBe('boom');
     });
 
+    it('offers a session only when its head is due, and says when the next head will be', async () => {
+      for (const id of ['h1', 'h2']) await store.queue.enqueue('s1', 'p', toolEvent(id));
+      await store.queue.enqueue('s2', 'p', toolEvent('other'));
+      const [head] = await store.queue.claim('s1', 'w1', 1);
+      const retryAt = Date.now() + 30_000;
+      await store.queue.fail([head.id], 'backend said no', { retryAt, maxAttempts: 5, countAttempt: true });
+      // s1 still has a due event (h2) behind its waiting head: offering s1 would make the agent
+      // claim nothing and come straight back. Only s2 is offered.
+      expect(await store.queue.readySessions()).toEqual(['s2']);
+      expect(await store.queue.nextReadyAt()).toBe(retryAt);
+      expect(await store.queue.readySessions(retryAt + 1)).toEqual(['s1', 's2']);
+      expect(await store.queue.nextReadyAt(retryAt + 1)).toBeNull();
+    });
+
+    it('prunes idempotency records past retention, but never one a queued event still holds', async () => {
+      await store.queue.enqueue('s1', 'p', toolEvent('old-done'));
+      await store.queue.enqueue('s1', 'p', toolEvent('old-queued'));
+      const [done] = await store.queue.claim('s1', 'w1', 1);
+      await store.queue.complete([done.id], { observations: [] });
+      expect(await store.queue.pruneSeen(Date.now() - 60_000)).toBe(0); // nothing is old yet
+      expect(await store.queue.pruneSeen(Date.now() + 60_000)).toBe(1); // only the processed one
+      expect((await store.queue.enqueue('s1', 'p', toolEvent('old-queued'))).duplicate).toBe(true);
+      expect((await store.queue.enqueue('s1', 'p', toolEvent('old-done'))).duplicate).toBe(false);
+    });
+
     it('stores results and deletes events in one transaction', async () => {
       await store.queue.enqueue('s1', 'p', toolEvent('x'));
       const claimed = await store.queue.claim('s1', 'w1', 10);

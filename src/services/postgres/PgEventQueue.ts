@@ -189,6 +189,15 @@ export class PgEventQueue implements QueueRepository {
     return r.rowCount ?? 0;
   }
 
+  async pruneSeen(before: number): Promise<number> {
+    const r = await this.pool.query(
+      `DELETE FROM seen_tool_uses s WHERE s.seen_at < $1
+       AND NOT EXISTS (SELECT 1 FROM pending_events p WHERE p.tool_use_id = s.tool_use_id)`,
+      [before],
+    );
+    return r.rowCount ?? 0;
+  }
+
   async depth(): Promise<number> {
     const r = await this.pool.query('SELECT COUNT(*) AS n FROM pending_events WHERE owner = $1', [this.owner]);
     return Number(r.rows[0].n);

@@ -241,6 +241,15 @@ export class EventQueue {
       .run(currentWorkerId, now - leaseMs).changes;
   }
 
+  async pruneSeen(before: number): Promise<number> {
+    return this.db
+      .prepare(
+        `DELETE FROM seen_tool_uses WHERE seen_at < ?
+         AND NOT EXISTS (SELECT 1 FROM pending_events p WHERE p.tool_use_id = seen_tool_uses.tool_use_id)`,
+      )
+      .run(before).changes;
+  }
+
   async depth(): Promise<number> {
     return this.db.prepare('SELECT COUNT(*) FROM pending_events').pluck().get() as number;
   }

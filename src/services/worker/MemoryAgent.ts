@@ -25,6 +25,12 @@ const MAX_RETRY_AFTER_MS = 60_000;
 const IDLE_POLL_MS = 5_000;
 /** A session that was offered but could not be claimed is not offered again for this long. */
 const STALL_MS = 60_000;
+/**
+ * How long a tool_use_id is remembered for idempotency. Claude Code deletes transcripts after 30
+ * days by default, so nothing can replay an older event; a margin on top of that.
+ */
+const SEEN_RETENTION_MS = 45 * 24 * 3600_000;
+const PRUNE_EVERY_MS = 24 * 3600_000;
 
 interface SessionState {
   provider: ProviderSession;
@@ -80,6 +86,7 @@ export class MemoryAgent {
   private readonly breaker: OutageBreaker;
   /** Sessions offered by the queue that this agent could not claim, until when to leave them be. */
   private readonly stalled = new Map<string, number>();
+  private lastPrune = 0;
 
   constructor(private readonly o: MemoryAgentOptions) {
     this.breaker = new OutageBreaker({
@@ -162,6 +169,7 @@ export class MemoryAgent {
       let sleepMs = IDLE_POLL_MS;
       try {
         this.reapIdleSessions();
+        await this.pruneSeen();
         sleepMs = await this.schedule();
       } catch (err) {
         this.recordError(err);
@@ -233,6 +241,15 @@ export class MemoryAgent {
       const timer = setTimeout(done, ms);
       this.wakeUp = done;
     });
+  }
+
+  /** Idempotency records are kept only as long as a replay of their event is possible. */
+  private async pruneSeen(): Promise<void> {
+    const now = Date.now();
+    if (now - this.lastPrune < PRUNE_EVERY_MS) return;
+    this.lastPrune = now;
+    const pruned = await this.o.store.queue.pruneSeen(now - SEEN_RETENTION_MS);
+    if (pruned) this.o.log.info('Pruned idempotency records past retention', { pruned });
   }
 
   private reapIdleSessions(): void {
