@@ -3,10 +3,14 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe as vitestDescribe, expect, it } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic } from '../fakes/fake-anthropic.js';
+import { canRun } from '../helpers/requirements.js';
 import { getJson, postJson, startWorker, waitFor, type WorkerHandle } from '../helpers/worker.js';
-import { ensureViewerBuilt, launchBrowser, recordResponses, screenshot, SSE_RECORDER } from './browser.js';
+import { chromiumMissing, ensureViewerBuilt, launchBrowser, recordResponses, screenshot, SSE_RECORDER } from './browser.js';
+
+// Without Chromium every describe is skipped, so the file's hooks (worker, browser) never run.
+const describe = vitestDescribe.skipIf(!canRun('browser tests', chromiumMissing()));
 
 const DESKTOP = { width: 1280, height: 800 };
 const NARROW = { width: 400, height: 800 };
@@ -403,9 +407,9 @@ describe('status and dead letters', () => {
   let w: WorkerHandle;
 
   beforeAll(async () => {
-    fake = await startFakeAnthropic({ handler: () => ({ status: 500, message: DEAD_MESSAGE }) });
+    fake = await startFakeAnthropic({ handler: () => ({ status: 400, message: DEAD_MESSAGE }) });
     w = await startWorker({
-      settings: { CLAUDE_MEM_QUEUE_MAX_ATTEMPTS: '1', CLAUDE_MEM_RETRY_MAX_ATTEMPTS: '1' },
+      settings: { CLAUDE_MEM_QUEUE_MAX_ATTEMPTS: '1' }, // a 400 refuses the event: dead-lettered at once
       dotenv: `ANTHROPIC_API_KEY=x\nANTHROPIC_BASE_URL=${fake.url}\n`,
     });
   });

@@ -15,8 +15,8 @@ const PER_SESSION = 1000;
 const TOTAL = SESSIONS * PER_SESSION;
 const KILLS = 3;
 const LLM_DELAY_MS = 4;
-// Defaults (CLAUDE_MEM_RETRY_MAX_ATTEMPTS × CLAUDE_MEM_QUEUE_MAX_ATTEMPTS).
-const RETRY_BUDGET = 3 * 5;
+// Requests one event may cost before it is dead-lettered (CLAUDE_MEM_QUEUE_MAX_ATTEMPTS default).
+const RETRY_BUDGET = 5;
 
 const seed = seedFromEnv();
 const random = prng(seed);
