@@ -26,7 +26,7 @@ if [ -z "$BIN" ]; then
 fi
 
 PORT="${CLAUDE_MEM_TEST_PG_PORT:-$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')}"
-DATA="$(mktemp -d /tmp/cm-pg-XXXXXX)"
+DATA="$(mktemp -d "${TMPDIR:-/tmp}/cm-pg-XXXXXX")"
 
 # PostgreSQL refuses to run as root: run the cluster as the postgres system user then.
 if [ "$(id -u)" = "0" ]; then

@@ -20,10 +20,21 @@ const CHROMIUM_ARGS = [
   '--disable-quic',
 ];
 
-export async function launchBrowser(): Promise<Browser> {
-  if (!fs.existsSync(CHROMIUM_PATH)) {
-    throw new Error(`Chromium not found at ${CHROMIUM_PATH}: run \`apt-get install -y chromium\` or set CHROMIUM_PATH.`);
+/** Null when Chromium is there; otherwise what to install, for canRun (test/helpers/requirements.ts). */
+export function chromiumMissing(): string | null {
+  try {
+    fs.accessSync(CHROMIUM_PATH, fs.constants.X_OK);
+    return null;
+  } catch {
+    return process.env.CHROMIUM_PATH
+      ? `CHROMIUM_PATH=${CHROMIUM_PATH} is not an executable; point it at a Chromium binary or unset it and install Debian chromium (apt-get install chromium)`
+      : 'install Debian chromium (apt-get install chromium) or set CHROMIUM_PATH to a Chromium binary';
   }
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  const missing = chromiumMissing();
+  if (missing) throw new Error(`Chromium is required for the browser tests: ${missing}.`);
   return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
 }
 

@@ -1,4 +1,5 @@
 // Runs the real Claude Code CLI headless for end-to-end tests (see docs/notes/claude-code-e2e.md).
+// The CLI comes from this repository's node_modules at the version pinned in package.json.
 // The child gets a clean environment built here — never `...process.env` — so a developer's own
 // ANTHROPIC_* / CLAUDE_* variables or config cannot leak into (or out of) a test run.
 import { spawn } from 'node:child_process';
@@ -6,24 +7,44 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 const REPO_ROOT = path.resolve(__dirname, '../..');
+const PACKAGE = '@anthropic-ai/claude-code';
 
-/** Where the CLI may be, in order: explicit override, this repo's node_modules, the scratch install. */
-export function claudeBinaryCandidates(): string[] {
-  const list: string[] = [];
-  if (process.env.CLAUDE_CODE_BIN) list.push(process.env.CLAUDE_CODE_BIN);
-  list.push(path.join(REPO_ROOT, 'node_modules/.bin/claude'), '/tmp/cc/node_modules/.bin/claude');
-  return list;
+/** The only place the CLI is looked for: this repository's node_modules (`npm run e2e:install`). */
+export const CLAUDE_BIN = path.join(REPO_ROOT, 'node_modules', '.bin', 'claude');
+
+/**
+ * The Claude Code version the end-to-end test and the hook fixtures are pinned to: package.json
+ * `config.claudeCodeTestVersion`, the one value `npm run e2e:install`, .ci/run and README share.
+ */
+export function pinnedClaudeCodeVersion(): string {
+  const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { config?: { claudeCodeTestVersion?: unknown } };
+  const v = pkg.config?.claudeCodeTestVersion;
+  if (typeof v !== 'string' || !/^\d+\.\d+\.\d+$/.test(v)) {
+    throw new Error('package.json config.claudeCodeTestVersion must be an exact version such as "2.1.332" (the Claude Code CLI the end-to-end test pins)');
+  }
+  return v;
 }
 
-/** The first candidate that exists and is executable, or null. */
-export function findClaudeBinary(): string | null {
-  for (const candidate of claudeBinaryCandidates()) {
-    try {
-      fs.accessSync(candidate, fs.constants.X_OK);
-      return candidate;
-    } catch {
-      /* try the next one */
-    }
+function installedVersion(): string | null {
+  try {
+    const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'node_modules', PACKAGE, 'package.json'), 'utf8')) as { version?: string };
+    return pkg.version ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** Null when the pinned CLI is installed; otherwise what to do, for canRun (test/helpers/requirements.ts). */
+export function claudeCliMissing(): string | null {
+  const pinned = pinnedClaudeCodeVersion();
+  const fix = `run \`npm run e2e:install\` (installs ${PACKAGE}@${pinned} into node_modules without saving it)`;
+  const installed = installedVersion();
+  if (installed === null) return fix;
+  if (installed !== pinned) return `node_modules has ${PACKAGE}@${installed} but the test is pinned to ${pinned}: ${fix}`;
+  try {
+    fs.accessSync(CLAUDE_BIN, fs.constants.X_OK);
+  } catch {
+    return `${path.relative(REPO_ROOT, CLAUDE_BIN)} is missing or not executable: ${fix}`;
   }
   return null;
 }

@@ -5,8 +5,8 @@
 // and the memory agent's gateway — separate on purpose, so the test can prove the memory agent never
 // uses Claude Code's ANTHROPIC_BASE_URL.
 //
-// Needs the CLI binary (see claude-cli.ts for where it is looked up). Without it the suite is
-// skipped locally and fails in CI.
+// Needs the pinned CLI in node_modules (`npm run e2e:install`). Without it the suite is skipped
+// locally with one line saying so, and fails under CI=true (test/helpers/requirements.ts).
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -15,14 +15,15 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lastUserText, startFakeAnthropic, type AnthropicReply, type FakeAnthropic, type RecordedRequest } from '../fakes/fake-anthropic.js';
 import { startScriptedClaude, type ScriptStep, type ScriptedClaude } from '../fakes/fake-claude-main.js';
+import { canRun } from '../helpers/requirements.js';
 import { CLI_SCRIPT, ROOT, freePort, getJson, tempDir, waitFor } from '../helpers/worker.js';
-import { claudeBinaryCandidates, claudeEnv, describeRun, findClaudeBinary, runClaude, type ClaudeRun } from './claude-cli.js';
+import { CLAUDE_BIN, claudeCliMissing, claudeEnv, describeRun, runClaude, type ClaudeRun } from './claude-cli.js';
 
-const BIN = findClaudeBinary();
+const BIN = CLAUDE_BIN;
+const CAN_RUN = canRun('end-to-end tests with the real Claude Code CLI', claudeCliMissing());
 const MCP_SEARCH = 'mcp__plugin_claude-mem_mem-search__search';
 const GATEWAY_KEY = 'sk-corp-e2e-gateway-key';
 const SUMMARY_MARKER = 'E2E-SUMMARY-greet-notes';
-const MISSING_REASON = `Claude Code CLI not found (looked at: ${claudeBinaryCandidates().join(', ')}). Install it with \`npm install --no-save @anthropic-ai/claude-code@2.1.332\` or set CLAUDE_CODE_BIN.`;
 
 // ---- the memory agent's gateway ---------------------------------------------------------------
 
@@ -160,13 +161,7 @@ interface Obs {
 
 // ---- the suite --------------------------------------------------------------------------------
 
-if (!BIN && process.env.CI) {
-  it('finds the Claude Code CLI (required in CI)', () => {
-    throw new Error(MISSING_REASON);
-  });
-}
-
-describe.skipIf(!BIN)(BIN ? 'real Claude Code CLI end to end' : `real Claude Code CLI end to end (skipped: ${MISSING_REASON})`, () => {
+describe.skipIf(!CAN_RUN)('real Claude Code CLI end to end', () => {
   const started: Home[] = [];
   const closers: Array<() => Promise<void>> = [];
   afterAll(async () => {
@@ -224,7 +219,7 @@ describe.skipIf(!BIN)(BIN ? 'real Claude Code CLI end to end' : `real Claude Cod
     });
 
     it('session 1: every hook reaches the worker and the memory agent records it through the .env gateway', async () => {
-      const run = await runClaude({ bin: BIN!, cwd: project, prompt: 'Document greet() in docs/NOTES.md', env });
+      const run = await runClaude({ bin: BIN, cwd: project, prompt: 'Document greet() in docs/NOTES.md', env });
       console.log(`[e2e] session 1: claude -p took ${run.ms} ms`);
       expect(run.code, describeRun(run)).toBe(0);
       expect(run.stdout).toContain('Documented greet() in docs/NOTES.md.');
@@ -310,7 +305,7 @@ describe.skipIf(!BIN)(BIN ? 'real Claude Code CLI end to end' : `real Claude Cod
         { toolUse: { name: 'Read', input: { file_path: path.join(project, 'src/app.ts') } } },
         { text: 'Session two done.' },
       ]);
-      const run: ClaudeRun = await runClaude({ bin: BIN!, cwd: project, prompt: 'What do we know about the zebra file?', env });
+      const run: ClaudeRun = await runClaude({ bin: BIN, cwd: project, prompt: 'What do we know about the zebra file?', env });
       console.log(`[e2e] session 2: claude -p took ${run.ms} ms`);
       expect(run.code, describeRun(run)).toBe(0);
       expect(run.stdout).toContain('Session two done.');
@@ -367,7 +362,7 @@ describe.skipIf(!BIN)(BIN ? 'real Claude Code CLI end to end' : `real Claude Cod
       const env = claudeEnv({ home: h.home, baseUrl: main.url, extra: memEnv(h) });
       installPlugin(env);
 
-      const run = await runClaude({ bin: BIN!, cwd: project, prompt: 'Say hi', env });
+      const run = await runClaude({ bin: BIN, cwd: project, prompt: 'Say hi', env });
       console.log(`[e2e] worker unreachable: claude -p took ${run.ms} ms`);
       expect(run.code, describeRun(run)).toBe(0);
       expect(run.stdout).toContain('Finished without memory.');

@@ -4,11 +4,16 @@
 // middle of an LLM call loses nothing and stores nothing twice; `claude-mem migrate` round-trips.
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it as vitestIt } from 'vitest';
 import { startFakeAnthropic, lastUserText, type FakeAnthropic } from '../fakes/fake-anthropic.js';
 import { openStore } from '../../src/services/sqlite/Store.js';
 import { observationXml } from './agent-support.js';
-import { dropDatabase, freshDatabase, stopPgServer } from '../helpers/postgres.js';
+import { dropDatabase, freshDatabase, POSTGRES_SUITE, postgresMissing, stopPgServer } from '../helpers/postgres.js';
+import { canRun } from '../helpers/requirements.js';
+
+// The database is opened in beforeAll, so the gate is at collection: with every test skipped, the
+// hooks never run.
+const it = vitestIt.skipIf(!canRun(POSTGRES_SUITE, postgresMissing()));
 import { getJson, postJson, runCli, startWorker, tempDir, testEnv, waitFor, type WorkerHandle } from '../helpers/worker.js';
 
 let fake: FakeAnthropic;
