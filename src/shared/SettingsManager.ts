@@ -263,6 +263,44 @@ export function isSettingsKey(key: string): key is SettingsKey {
   return Object.prototype.hasOwnProperty.call(SETTINGS_SPEC, key);
 }
 
+/** Edit distance (insertions, deletions, substitutions, swaps of neighbours), for "did you mean". */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[a.length][b.length];
+}
+
+/**
+ * The setting a mistyped key most likely meant: same name in another case, the name without its
+ * CLAUDE_MEM_ prefix, or a close spelling (a few edits, scaled with the length). Null when none is
+ * close enough to be a useful guess.
+ */
+export function suggestSettingKey(key: string): SettingsKey | null {
+  const norm = (k: string) => k.toUpperCase().replace(/[-.\s]/g, '_').replace(/^CLAUDE_MEM_/, '');
+  const wanted = norm(key);
+  let best: { key: SettingsKey; d: number } | null = null;
+  for (const k of SETTINGS_KEYS) {
+    const d = editDistance(wanted, norm(k));
+    if (!best || d < best.d) best = { key: k, d };
+  }
+  if (!best) return null;
+  return best.d <= Math.max(1, Math.min(3, Math.floor(wanted.length / 5))) ? best.key : null;
+}
+
+/** "X: unknown setting. Did you mean Y?" (or the list of settings when nothing is close). */
+function unknownKeyMessage(key: string, where: string): string {
+  const guess = suggestSettingKey(key);
+  return guess
+    ? `${key}: unknown setting${where}. Did you mean ${guess}?`
+    : `${key}: unknown setting${where}. Known settings: ${SETTINGS_KEYS.join(', ')}.`;
+}
+
 /** Allowed values in words, for error messages and docs. */
 export function describeAllowed(key: SettingsKey): string {
   const kind: SettingKind = SETTINGS_SPEC[key].kind;
@@ -343,8 +381,10 @@ function isHttpUrl(value: string): boolean {
 
 /** A problem found while loading settings. Loading never throws; it reports and falls back. */
 export interface SettingsIssue {
-  /** The setting concerned; absent for whole-file problems. */
+  /** The setting concerned; absent for whole-file problems and unknown keys. */
   key?: SettingsKey;
+  /** An unknown CLAUDE_MEM_* key (likely a typo): reported, but no value changed because of it. */
+  severity?: 'warning';
   source: 'file' | 'env';
   /** settings.json path for file issues. */
   path?: string;
@@ -397,7 +437,14 @@ export function loadSettings(opts: LoadSettingsOptions = {}): LoadedSettings {
     errors.push(read.issue);
   } else {
     for (const [key, rawValue] of Object.entries(read.data)) {
-      if (!isSettingsKey(key)) continue; // unknown keys stay in the file, ignored here
+      if (!isSettingsKey(key)) {
+        // Unknown keys stay in the file, ignored. One that looks like ours is probably a typo
+        // that silently leaves the default in force: say so, with the likely intended key.
+        if (/^claude[-_]mem[-_]/i.test(key) || suggestSettingKey(key)) {
+          errors.push({ source: 'file', path: file, severity: 'warning', message: `${unknownKeyMessage(key, ` in ${file}, ignored`)}` });
+        }
+        continue;
+      }
       const raw = coerceFileValue(rawValue);
       if (raw === undefined) {
         errors.push({ key, source: 'file', path: file, message: `${key}: expected a string value in ${file}; using the default.` });
@@ -502,7 +549,7 @@ export function saveSettings(partial: Record<string, unknown>, opts: Omit<LoadSe
   const clean: Partial<Settings> = {};
   for (const [key, value] of Object.entries(partial)) {
     if (!isSettingsKey(key)) {
-      issues.push({ key, message: `${key}: unknown setting. Known settings: ${SETTINGS_KEYS.join(', ')}.` });
+      issues.push({ key, message: unknownKeyMessage(key, '') });
       continue;
     }
     if (typeof value !== 'string') {

@@ -16,6 +16,7 @@ import {
   SETTINGS_KEYS,
   SettingsFileError,
   SettingsValidationError,
+  suggestSettingKey,
 } from '../../src/shared/SettingsManager.js';
 
 let dir: string;
@@ -284,5 +285,34 @@ describe('typed getters and metadata', () => {
     expect(SECRET_SETTINGS_KEYS).toContain('CLAUDE_MEM_OPENROUTER_API_KEY');
     // The defaults themselves must validate (a typo here would fail every first run).
     expect(loadSettings({ env: { ...SETTINGS_DEFAULTS }, createIfMissing: false }).errors).toEqual([]);
+  });
+});
+
+describe('unknown keys: did you mean', () => {
+  it('suggests the setting a typo meant, and nothing for unrelated names', () => {
+    expect(suggestSettingKey('CLAUDE_MEM_MODLE')).toBe('CLAUDE_MEM_MODEL');
+    expect(suggestSettingKey('claude_mem_worker_port')).toBe('CLAUDE_MEM_WORKER_PORT');
+    expect(suggestSettingKey('WORKER_PORT')).toBe('CLAUDE_MEM_WORKER_PORT');
+    expect(suggestSettingKey('CLAUDE_MEM_SKIP_TOOL')).toBe('CLAUDE_MEM_SKIP_TOOLS');
+    expect(suggestSettingKey('CLAUDE_MEM_DAILY_BUDGET')).toBe(null);
+    expect(suggestSettingKey('MY_OWN_NOTE')).toBe(null);
+  });
+
+  it('saveSettings names the likely key', () => {
+    try {
+      saveSettings({ CLAUDE_MEM_PROVDER: 'openai' }, { env: {} });
+      expect.unreachable();
+    } catch (err) {
+      expect((err as SettingsValidationError).issues[0].message).toBe('CLAUDE_MEM_PROVDER: unknown setting. Did you mean CLAUDE_MEM_PROVIDER?');
+    }
+  });
+
+  it('loadSettings warns about CLAUDE_MEM_* typos in the file but keeps quiet about other keys', () => {
+    fs.writeFileSync(settingsPath(), JSON.stringify({ CLAUDE_MEM_MODLE: 'glm-4.7', CLAUDE_MEM_WHATEVER: '1', MY_OWN_NOTE: 'kept' }));
+    const { settings, errors } = loadSettings({ env: {} });
+    expect(settings.CLAUDE_MEM_MODEL).toBe(SETTINGS_DEFAULTS.CLAUDE_MEM_MODEL);
+    expect(errors.map((e) => e.severity)).toEqual(['warning', 'warning']);
+    expect(errors[0].message).toBe(`CLAUDE_MEM_MODLE: unknown setting in ${settingsPath()}, ignored. Did you mean CLAUDE_MEM_MODEL?`);
+    expect(errors[1].message).toMatch(/^CLAUDE_MEM_WHATEVER: unknown setting in .*, ignored\. Known settings: CLAUDE_MEM_PROVIDER, /);
   });
 });
