@@ -283,6 +283,44 @@ export class EnvValidationError extends Error {
   }
 }
 
+/** Keys whose value is an endpoint, not a secret: checked as URLs before saving. */
+const URL_ENV_KEYS: readonly string[] = ['ANTHROPIC_BASE_URL'];
+
+/** The value as shown in a message: URLs may carry user:password@, which is never echoed. */
+function shownUrl(value: string): string {
+  return value.includes('@') ? '(not shown: it contains credentials)' : JSON.stringify(value);
+}
+
+/**
+ * Why a value cannot be saved under `key`, or null. Base URLs must be absolute http(s) URLs with a
+ * host: a bare host name or a typo would otherwise only fail later, inside the worker.
+ */
+export function envValueProblem(key: string, value: string): string | null {
+  if (!URL_ENV_KEYS.includes(key) || value === '') return null;
+  let u: URL | null = null;
+  try {
+    u = new URL(value);
+  } catch {
+    u = null;
+  }
+  if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:') || !u.hostname) {
+    return `${key} must be an absolute http:// or https:// URL such as https://gateway.example.com; got ${shownUrl(value)}.`;
+  }
+  return null;
+}
+
+/**
+ * Things worth knowing about a value that is still saved. ANTHROPIC_BASE_URL ending in /v1: the
+ * Anthropic SDK appends /v1/messages itself, so most gateways then see /v1/v1/messages (a few
+ * really do serve under …/v1/v1, hence a warning and not a refusal).
+ */
+export function envValueWarnings(key: string, value: string): string[] {
+  if (key !== 'ANTHROPIC_BASE_URL' || value === '' || envValueProblem(key, value) !== null) return [];
+  if (!/\/v1\/?$/.test(new URL(value).pathname)) return [];
+  const target = value.includes('@') ? '…/v1/v1/messages' : `${value.replace(/\/$/, '')}/v1/messages`;
+  return [`${key} ends in /v1, but the Anthropic SDK appends /v1/messages itself: requests will go to ${target}. Drop the trailing /v1 unless your gateway really serves that path.`];
+}
+
 /** Quote a value so scanEnv reads it back byte for byte. */
 function serialiseValue(value: string): string {
   if (/^[A-Za-z0-9_./:@+=,%~-]*$/.test(value)) return value;
@@ -313,6 +351,8 @@ export function saveClaudeMemEnv(partial: Partial<Record<string, string | undefi
     if (value !== undefined && /[\r\n\0]/.test(value)) {
       throw new EnvValidationError(key, `${key}: value must be a single line (no newline or NUL characters).`);
     }
+    const problem = value === undefined ? null : envValueProblem(key, value);
+    if (problem) throw new EnvValidationError(key, problem);
   }
 
   const dir = path.dirname(filePath);

@@ -6,6 +6,8 @@ import {
   BLOCKED_ENV_VARS,
   buildIsolatedEnv,
   describeCredentialSources,
+  envValueProblem,
+  envValueWarnings,
   EnvValidationError,
   loadClaudeMemEnv,
   parseEnvFile,
@@ -269,5 +271,41 @@ describe('describeCredentialSources', () => {
     expect(report.haikuModel).toEqual({ key: 'ANTHROPIC_DEFAULT_HAIKU_MODEL', source: 'claude-code-settings', set: true });
     expect(report.blockedInShell.sort()).toEqual(['ANTHROPIC_API_KEY', 'CLAUDECODE']);
     expect(JSON.stringify(report)).not.toMatch(/value-\d|sk-shell/);
+  });
+});
+
+describe('base URL values', () => {
+  it.each(['gateway.example.com', 'ftp://gateway.example.com', 'http://', '/v1', 'localhost:4000'])('refuses %s, naming the key and the fix, writing nothing', (value) => {
+    expect(() => saveClaudeMemEnv({ ANTHROPIC_BASE_URL: value })).toThrow(EnvValidationError);
+    expect(envValueProblem('ANTHROPIC_BASE_URL', value)).toBe(
+      `ANTHROPIC_BASE_URL must be an absolute http:// or https:// URL such as https://gateway.example.com; got ${JSON.stringify(value)}.`,
+    );
+    expect(fs.existsSync(envFilePath())).toBe(false);
+  });
+
+  it('never echoes a URL that carries credentials', () => {
+    const message = envValueProblem('ANTHROPIC_BASE_URL', 'gopher://user:hunter2@gw.example.com');
+    expect(message).toContain('ANTHROPIC_BASE_URL must be an absolute http');
+    expect(message).not.toContain('hunter2');
+    expect(envValueWarnings('ANTHROPIC_BASE_URL', 'https://user:hunter2@gw.example.com/v1').join(' ')).not.toContain('hunter2');
+  });
+
+  it('accepts absolute http(s) URLs, and only base URLs are checked as URLs', () => {
+    for (const value of ['http://127.0.0.1:4000', 'https://gw.example.com/anthropic', 'https://gw.example.com/v1']) {
+      expect(envValueProblem('ANTHROPIC_BASE_URL', value)).toBe(null);
+    }
+    expect(envValueProblem('ANTHROPIC_API_KEY', 'not a url')).toBe(null);
+    saveClaudeMemEnv({ ANTHROPIC_BASE_URL: 'https://gw.example.com/v1', ANTHROPIC_API_KEY: 'sk-x' });
+    expect(loadClaudeMemEnv()).toEqual({ ANTHROPIC_BASE_URL: 'https://gw.example.com/v1', ANTHROPIC_API_KEY: 'sk-x' });
+  });
+
+  it('warns (without refusing) when the path ends in /v1, which the SDK appends again', () => {
+    expect(envValueWarnings('ANTHROPIC_BASE_URL', 'https://gw.example.com/v1')).toEqual([
+      'ANTHROPIC_BASE_URL ends in /v1, but the Anthropic SDK appends /v1/messages itself: requests will go to https://gw.example.com/v1/v1/messages. Drop the trailing /v1 unless your gateway really serves that path.',
+    ]);
+    expect(envValueWarnings('ANTHROPIC_BASE_URL', 'https://gw.example.com/api/v1/')).toHaveLength(1);
+    expect(envValueWarnings('ANTHROPIC_BASE_URL', 'https://gw.example.com/v1beta')).toEqual([]);
+    expect(envValueWarnings('ANTHROPIC_BASE_URL', 'https://gw.example.com')).toEqual([]);
+    expect(envValueWarnings('ANTHROPIC_BASE_URL', 'not a url')).toEqual([]);
   });
 });
