@@ -67,19 +67,22 @@ worker
 
 worker
   .command('stop')
-  .description('stop the worker (SIGTERM, then SIGKILL after 15 s)')
+  .description('stop the worker (SIGTERM, then SIGKILL after 5 s); removes stale pid/lock files')
   .action(async () => {
-    const r = await stopWorker();
-    console.log(r.stopped ? `Worker stopped (pid ${r.pid})` : 'Worker was not running');
+    const r = await stopWorker().catch((e: Error) => fail(e.message));
+    const forced = r.forced ? `; it did not exit within ${r.graceMs / 1000} s of SIGTERM, so it was killed` : '';
+    console.log(r.stopped ? `Worker stopped (pid ${r.pid}${forced})` : 'Worker was not running');
+    if (r.removed.length) console.log(`Removed stale ${r.removed.join(' and ')}`);
   });
 
 worker
   .command('restart')
-  .description('restart the worker; waits until the new one answers health')
+  .description('restart the worker (a hung one is killed); waits until the new one answers health')
   .action(async () => {
-    const before = await stopWorker();
+    const before = await stopWorker().catch((e: Error) => fail(e.message));
     const r = await startWorker(workerScript).catch((e: Error) => fail(e.message));
-    console.log(`Worker restarted: pid ${before.pid ?? '-'} → ${r.pid} at ${workerBaseUrl()}`);
+    const forced = before.forced ? ` (the old worker did not exit within ${before.graceMs / 1000} s and was killed)` : '';
+    console.log(`Worker restarted: pid ${before.pid ?? '-'} → ${r.pid} at ${workerBaseUrl()}${forced}`);
   });
 
 worker

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureDataDir, workerLogPath } from '../shared/paths.js';
 import type { Settings } from '../shared/SettingsManager.js';
+import { fileSize, startFailureSince } from '../services/worker/lock.js';
 import { captured } from './capture.js';
 import { WorkerUnreachable, markOnline, request, runHook, workerTarget, type WorkerTarget } from './hook-io.js';
 
@@ -20,17 +21,21 @@ async function healthy(target: WorkerTarget): Promise<boolean> {
 }
 
 /** Starts the worker detached; returns how to tell whether it has already exited (failed to start). */
-function startWorker(): () => number | null {
+function startWorker(): { exited: () => number | null; logOffset: number } {
   const script = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../services/worker/worker-main.js');
   let exitCode: number | null = null;
+  let logOffset = 0;
   try {
     ensureDataDir();
+    // Where this child's own output begins: its reason for failing to start is read from there.
+    logOffset = fileSize(workerLogPath());
     const log = fs.openSync(workerLogPath(), 'a');
     const child = spawn(process.execPath, [script], {
       detached: true,
       stdio: ['ignore', log, log],
       env: { ...process.env, CLAUDE_MEM_SPAWNED_BY: 'session-start-hook' },
     });
+    fs.closeSync(log);
     child.once('exit', (code) => (exitCode = code ?? 1));
     child.once('error', () => (exitCode = 1));
     child.unref();
@@ -38,21 +43,25 @@ function startWorker(): () => number | null {
     // Data dir not writable, no such script…: the worker cannot start; tell the user (fail open).
     throw new WorkerUnreachable(`it could not be started: ${(err as Error).message}`);
   }
-  return () => exitCode;
+  return { exited: () => exitCode, logOffset };
 }
 
 async function ensureWorker(settings: Settings): Promise<WorkerTarget> {
   const target = workerTarget(settings);
   if (await healthy(target)) return target;
-  const exited = startWorker();
+  const { exited, logOffset } = startWorker();
   const until = Date.now() + START_WAIT_MS;
   while (Date.now() < until) {
     await new Promise((r) => setTimeout(r, 100));
     if (await healthy(target)) return target;
-    // A worker that exited (port taken, bad settings…) will not answer: stop waiting. Exit 0 means
-    // another worker holds the lock and may still be coming up, so keep polling for that one.
+    // A worker that exited (port taken, bad settings…) will not answer: stop waiting, and say why
+    // in its own words. Exit 0 means a live worker of ours holds the lock (a stale lock is taken
+    // over) and may still be coming up, so keep polling for that one.
     const code = exited();
-    if (code !== null && code !== 0) throw new WorkerUnreachable(`it failed to start (exit ${code}); see ${workerLogPath()}`);
+    if (code !== null && code !== 0) {
+      const cause = startFailureSince(workerLogPath(), logOffset);
+      throw new WorkerUnreachable(`it failed to start (exit ${code})${cause ? `: ${cause}` : ''}; see ${workerLogPath()}`);
+    }
   }
   throw new WorkerUnreachable(`it did not start within ${START_WAIT_MS / 1000} s; see ${workerLogPath()}`);
 }

@@ -1,7 +1,9 @@
 // Worker logging: human-readable lines in DATA_DIR/logs/worker.log, errors also in
 // worker-error.log. Every line is passed through redactSecrets first, so a credential that slips
 // into a message or context never reaches disk. Sync appends: simple and crash-safe for a local
-// worker's volume of logging. Node builtins only.
+// worker's volume of logging. Each file is size-capped: past the cap it is renamed to `.1` (older
+// ones shift to `.2`, `.3`, the oldest is dropped), so logs never grow without bound.
+// Node builtins only.
 import fs from 'node:fs';
 import path from 'node:path';
 import { workerErrorLogPath, workerLogPath } from './paths.js';
@@ -28,6 +30,28 @@ export function setLogLevel(level: string): void {
 
 export function getLogLevel(): LogLevel {
   return currentLevel;
+}
+
+/** Rotation: a file is rotated before it would exceed maxBytes; `keep` rotated files are kept. */
+const DEFAULT_ROTATION = { maxBytes: 5 * 1024 * 1024, keep: 3 };
+let rotation = { ...DEFAULT_ROTATION };
+/** Bytes we believe each file holds; re-checked on disk before rotating (other processes append too). */
+const knownSizes = new Map<string, number>();
+
+/** Change the size cap / number of kept files (tests); no argument restores the defaults. */
+export function setLogRotation(opts: { maxBytes: number; keep: number } = DEFAULT_ROTATION): void {
+  if (!Number.isInteger(opts.maxBytes) || opts.maxBytes < 1) throw new Error('maxBytes: must be a positive integer');
+  if (!Number.isInteger(opts.keep) || opts.keep < 0) throw new Error('keep: must be an integer ≥ 0');
+  rotation = { maxBytes: opts.maxBytes, keep: opts.keep };
+  knownSizes.clear();
+}
+
+// Lines at or above this level are also written to stderr (a worker running in the foreground).
+let echoLevel: LogLevel | null = null;
+
+/** Echo lines of `level` and above to stderr (null: off). The log files are written as always. */
+export function setStderrEcho(level: LogLevel | null): void {
+  echoLevel = level;
 }
 
 export type LogContext = Record<string, unknown>;
@@ -61,8 +85,42 @@ function formatContext(ctx: LogContext | undefined): string {
   return parts.length ? ' ' + parts.join(' ') : '';
 }
 
+function sizeOnDisk(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** worker.log → worker.log.1 → … → worker.log.<keep>; the oldest is overwritten. */
+function rotate(file: string): void {
+  if (rotation.keep === 0) {
+    fs.rmSync(file, { force: true });
+    return;
+  }
+  for (let i = rotation.keep - 1; i >= 1; i--) {
+    try {
+      fs.renameSync(`${file}.${i}`, `${file}.${i + 1}`);
+    } catch {
+      /* that generation does not exist yet */
+    }
+  }
+  fs.renameSync(file, `${file}.1`);
+}
+
 function append(file: string, line: string): void {
   try {
+    const bytes = Buffer.byteLength(line);
+    let size = knownSizes.get(file) ?? sizeOnDisk(file);
+    if (size + bytes > rotation.maxBytes) {
+      size = sizeOnDisk(file); // another process may have rotated it already
+      if (size > 0 && size + bytes > rotation.maxBytes) {
+        rotate(file);
+        size = 0;
+      }
+    }
+    knownSizes.set(file, size + bytes);
     try {
       fs.appendFileSync(file, line, { mode: 0o600 });
     } catch (err) {
@@ -81,7 +139,7 @@ function write(level: WritableLevel, component: string, message: string, ctx?: L
   const line = redactSecrets(`${new Date().toISOString()} ${level} [${component}] ${message}${formatContext(ctx)}`) + '\n';
   append(workerLogPath(), line);
   if (level === 'ERROR') append(workerErrorLogPath(), line);
-  if (process.env.CLAUDE_MEM_LOG_STDERR === '1') {
+  if (process.env.CLAUDE_MEM_LOG_STDERR === '1' || (echoLevel !== null && RANK[level] >= RANK[echoLevel])) {
     try {
       process.stderr.write(line);
     } catch {

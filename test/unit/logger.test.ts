@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createLogger, getLogLevel, setLogLevel, tailLog } from '../../src/shared/logger.js';
+import { createLogger, getLogLevel, setLogLevel, setLogRotation, setStderrEcho, tailLog } from '../../src/shared/logger.js';
 import { workerErrorLogPath, workerLogPath } from '../../src/shared/paths.js';
 
 let dir: string;
@@ -22,6 +22,8 @@ afterEach(() => {
   if (savedStderr === undefined) delete process.env.CLAUDE_MEM_LOG_STDERR;
   else process.env.CLAUDE_MEM_LOG_STDERR = savedStderr;
   vi.restoreAllMocks();
+  setLogRotation();
+  setStderrEcho(null);
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -88,6 +90,87 @@ describe('logger', () => {
   it('does not throw when the log cannot be written', () => {
     fs.writeFileSync(path.join(dir, 'logs'), 'a file where the directory should be');
     expect(() => createLogger('c').error('still fine')).not.toThrow();
+  });
+});
+
+describe('log rotation', () => {
+  const lineOf = (i: number) => `entry ${String(i).padStart(4, '0')} ${'x'.repeat(60)}`;
+
+  it('caps each file: past the size it becomes .1, older ones shift, only `keep` are kept', () => {
+    setLogRotation({ maxBytes: 2000, keep: 2 });
+    const log = createLogger('r');
+    for (let i = 0; i < 200; i++) log.info(lineOf(i));
+    const files = fs.readdirSync(path.join(dir, 'logs')).sort();
+    expect(files).toEqual(['worker.log', 'worker.log.1', 'worker.log.2']);
+    for (const f of files) expect(fs.statSync(path.join(dir, 'logs', f)).size).toBeLessThanOrEqual(2000);
+    // Nothing is lost or duplicated inside what is kept, and the newest lines are in worker.log.
+    const kept = ['worker.log.2', 'worker.log.1', 'worker.log']
+      .flatMap((f) => read(path.join(dir, 'logs', f)).trimEnd().split('\n'))
+      .map((l) => Number(/entry (\d+)/.exec(l)![1]));
+    expect(kept[kept.length - 1]).toBe(199);
+    expect(kept).toEqual(Array.from({ length: kept.length }, (_, i) => 200 - kept.length + i));
+    // Rotated files are full: rotation happens only when the next line would not fit.
+    const lineBytes = Buffer.byteLength(read(workerLogPath()).split('\n')[0]) + 1;
+    for (const f of ['worker.log.1', 'worker.log.2']) expect(fs.statSync(path.join(dir, 'logs', f)).size).toBeGreaterThan(2000 - lineBytes);
+  });
+
+  it('worker-error.log rotates on its own size, independently of worker.log', () => {
+    setLogRotation({ maxBytes: 1500, keep: 1 });
+    const log = createLogger('r');
+    for (let i = 0; i < 5; i++) log.error(lineOf(i));
+    for (let i = 0; i < 100; i++) log.info(lineOf(i));
+    expect(fs.existsSync(workerErrorLogPath() + '.1')).toBe(false);
+    expect(read(workerErrorLogPath()).trimEnd().split('\n')).toHaveLength(5);
+    expect(fs.existsSync(workerLogPath() + '.1')).toBe(true);
+    expect(fs.existsSync(workerLogPath() + '.2')).toBe(false);
+  });
+
+  it('sees what other processes appended: rotates by the size on disk, not only its own count', () => {
+    setLogRotation({ maxBytes: 1000, keep: 3 });
+    const log = createLogger('r');
+    log.info('first');
+    // Another process (a CLI-spawned worker's stdout, a hook) wrote a lot meanwhile.
+    fs.appendFileSync(workerLogPath(), 'y'.repeat(990) + '\n');
+    // Our own count is small, so this line goes in; once the count passes the cap the size on
+    // disk is checked and the file rotated.
+    for (let i = 0; i < 12; i++) log.info(lineOf(i));
+    expect(read(workerLogPath() + '.1')).toContain('y'.repeat(990));
+    expect(fs.statSync(workerLogPath()).size).toBeLessThanOrEqual(1000);
+  });
+
+  it('another process rotated first: no second rotation of the fresh file', () => {
+    setLogRotation({ maxBytes: 1000, keep: 3 });
+    const log = createLogger('r');
+    for (let i = 0; i < 9; i++) log.info(lineOf(i)); // ~900 bytes, count near the cap
+    fs.renameSync(workerLogPath(), workerLogPath() + '.1'); // the other process rotated
+    log.info(lineOf(9));
+    log.info(lineOf(10));
+    expect(fs.existsSync(workerLogPath() + '.2')).toBe(false);
+    expect(read(workerLogPath()).trimEnd().split('\n')).toHaveLength(2);
+  });
+
+  it('rejects a bad configuration, naming the field', () => {
+    expect(() => setLogRotation({ maxBytes: 0, keep: 1 })).toThrow(/maxBytes/);
+    expect(() => setLogRotation({ maxBytes: 10, keep: -1 })).toThrow(/keep/);
+  });
+});
+
+describe('stderr echo (worker in the foreground)', () => {
+  it('echoes WARN and ERROR only, and still writes every line to the file', () => {
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    setStderrEcho('WARN');
+    const log = createLogger('agent');
+    log.info('routine');
+    log.warn('Settings: CLAUDE_MEM_PORT is not a number');
+    log.error('Memory agent paused: fix the configuration');
+    const echoed = spy.mock.calls.map((c) => String(c[0]));
+    expect(echoed).toHaveLength(2);
+    expect(echoed[0]).toMatch(/WARN \[agent\] Settings: /);
+    expect(echoed[1]).toMatch(/ERROR \[agent\] Memory agent paused/);
+    expect(read(workerLogPath())).toMatch(/routine[\s\S]*Settings[\s\S]*paused/);
+    setStderrEcho(null);
+    log.error('quiet again');
+    expect(spy).toHaveBeenCalledTimes(2);
   });
 });
 

@@ -27,6 +27,8 @@ export interface AgentStatus {
 export interface HealthResponse extends AgentStatus {
   status: 'ok';
   pid: number;
+  /** Random per worker start (also in worker.pid / worker.lock): proves which process answered. */
+  instance: string;
   version: string;
   uptimeSeconds: number;
   queueDepth: number;
@@ -46,6 +48,8 @@ export interface WorkerDeps {
   wakeAgent: () => void;
   version: string;
   startedAt: number;
+  /** This worker start's nonce (lock.ts), served by /api/health as `instance`. */
+  instance?: string;
   /** Asks the worker process to restart itself (viewer "restart" button). */
   requestRestart: () => void;
   /** Directory of the built viewer (index.html + assets). */

@@ -7,7 +7,7 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { createLogger, setLogLevel } from '../../shared/logger.js';
-import { dataDir, dbPath, ensureDataDir, envFilePath, pidFilePath } from '../../shared/paths.js';
+import { dataDir, dbPath, ensureDataDir, envFilePath, lockFilePath, pidFilePath } from '../../shared/paths.js';
 import { writeFileAtomic } from '../../shared/fsutil.js';
 import { getBool, loadSettings, type Settings } from '../../shared/SettingsManager.js';
 import { buildIsolatedEnv } from '../../shared/EnvManager.js';
@@ -17,7 +17,7 @@ import { sqlitePart } from '../sqlite/Store.js';
 import type { Store } from '../store.js';
 import { EventBus } from './EventBus.js';
 import { loopbackGuard } from './http.js';
-import { acquireWorkerLock, isAlive } from './lock.js';
+import { acquireWorkerLock, isAlive, ownership, portHolder, readRecord } from './lock.js';
 import { MemoryAgent } from './MemoryAgent.js';
 import type { Provider } from './providers.js';
 import { adminRoutes } from './routes/admin.js';
@@ -37,12 +37,17 @@ export const VERSION = typeof __CLAUDE_MEM_VERSION__ === 'string' ? __CLAUDE_MEM
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
 const MAX_IMPORT_BYTES = 256 * 1024 * 1024;
 
+/** worker.pid: where the worker listens, and what proves a process is this worker (see lock.ts). */
 export interface PidInfo {
   pid: number;
   port: number;
   host: string;
   startedAt: string;
   version: string;
+  /** /proc start time of the worker process (null without /proc). */
+  startTime: number | null;
+  /** Per-start random id; /api/health answers it as `instance`. */
+  nonce: string;
 }
 
 export function readPidFile(): PidInfo | null {
@@ -129,7 +134,16 @@ export interface StartOptions {
 }
 
 export type StartResult =
-  | { status: 'running'; port: number; host: string; stop: () => Promise<void>; store: Store; agent: MemoryAgent }
+  | {
+      status: 'running';
+      port: number;
+      host: string;
+      stop: () => Promise<void>;
+      /** Removes worker.pid and worker.lock now (if still ours), for an exit that cannot wait for stop(). */
+      releaseFiles: () => void;
+      store: Store;
+      agent: MemoryAgent;
+    }
   | { status: 'already-running'; pid: number; port: number | null };
 
 export async function startWorker(opts: StartOptions): Promise<StartResult> {
@@ -148,14 +162,22 @@ export async function startWorker(opts: StartOptions): Promise<StartResult> {
 
   const lock = acquireWorkerLock();
   if (!lock.acquired) {
-    // The owner writes its pid file once it listens; when both started at the same moment that
-    // is a moment from now, so wait briefly to be able to say where it is.
-    let pid = readPidFile();
-    for (let waited = 0; pid?.pid !== lock.ownerPid && waited < 3000 && isAlive(lock.ownerPid); waited += 50) {
+    const owner = lock.owner;
+    if (!owner) throw new Error(`could not take ${lockFilePath()}: it kept changing under us; another worker may be starting — try again`);
+    // The owner records its port once it listens; when both started at the same moment that is
+    // a moment from now, so wait briefly to be able to say where it is.
+    const portOf = (): number | null => {
+      const pid = readPidFile();
+      if (pid?.pid === owner.pid) return pid.port;
+      const cur = readRecord(lockFilePath());
+      return cur.kind === 'record' && cur.rec.pid === owner.pid ? cur.rec.port : null;
+    };
+    let port = portOf();
+    for (let waited = 0; port === null && waited < 3000 && ownership(owner) === 'ours'; waited += 50) {
       await new Promise((r) => setTimeout(r, 50));
-      pid = readPidFile();
+      port = portOf();
     }
-    return { status: 'already-running', pid: lock.ownerPid, port: pid && pid.pid === lock.ownerPid ? pid.port : null };
+    return { status: 'already-running', pid: owner.pid, port };
   }
 
   let store: Store;
@@ -201,6 +223,7 @@ export async function startWorker(opts: StartOptions): Promise<StartResult> {
     version: VERSION,
     startedAt,
     requestRestart: () => opts.onRestartRequested?.(),
+    instance: lock.record.nonce,
     uiDir: opts.uiDir,
     embeddings,
   };
@@ -222,8 +245,10 @@ export async function startWorker(opts: StartOptions): Promise<StartResult> {
     lock.release();
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE') {
+      const holder = portHolder(port);
+      const who = holder ? `pid ${holder.pid}${holder.name ? ` (${holder.name})` : ''}` : 'another program';
       throw new Error(
-        `Port ${port} on ${host} is already in use by another program. Set CLAUDE_MEM_WORKER_PORT in settings.json to a free port.`,
+        `Port ${port} on ${host} is already in use by ${who}. Stop it, or set CLAUDE_MEM_WORKER_PORT in settings.json to a free port.`,
       );
     }
     throw err;
@@ -232,15 +257,25 @@ export async function startWorker(opts: StartOptions): Promise<StartResult> {
   server.keepAliveTimeout = 5000;
   server.on('clientError', answerMalformedRequest);
 
-  writeFileAtomic(
-    pidFilePath(),
-    JSON.stringify({ pid: process.pid, port: boundPort, host, startedAt: new Date(startedAt).toISOString(), version: VERSION } satisfies PidInfo),
-    0o600,
-  );
+  const pidInfo: PidInfo = {
+    pid: process.pid,
+    port: boundPort,
+    host,
+    startedAt: new Date(startedAt).toISOString(),
+    version: VERSION,
+    startTime: lock.record.startTime,
+    nonce: lock.record.nonce,
+  };
+  writeFileAtomic(pidFilePath(), JSON.stringify(pidInfo), 0o600);
+  lock.setPort(boundPort);
   agent.start();
   embeddings.start();
   log.info('Worker started', { pid: process.pid, host, port: boundPort, version: VERSION, db: dbPath() });
 
+  const releaseFiles = () => {
+    if (readPidFile()?.nonce === lock.record.nonce) fs.rmSync(pidFilePath(), { force: true });
+    lock.release();
+  };
   let stopping: Promise<void> | null = null;
   const stop = () =>
     (stopping ??= (async () => {
@@ -252,13 +287,11 @@ export async function startWorker(opts: StartOptions): Promise<StartResult> {
       await agent.stop();
       await embeddings.stop();
       await store.close();
-      const pid = readPidFile();
-      if (pid?.pid === process.pid) fs.rmSync(pidFilePath(), { force: true });
-      lock.release();
+      releaseFiles();
       log.info('Worker stopped');
     })());
 
-  return { status: 'running', port: boundPort, host, stop, store, agent };
+  return { status: 'running', port: boundPort, host, stop, releaseFiles, store, agent };
 }
 
 export { isAlive };

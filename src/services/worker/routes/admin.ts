@@ -45,6 +45,7 @@ export function adminRoutes(deps: WorkerDeps): Hono {
     const health: HealthResponse = {
       status: 'ok',
       pid: process.pid,
+      instance: deps.instance ?? '',
       version: deps.version,
       uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),
       queueDepth: await store.queue.depth(),
