@@ -251,6 +251,33 @@ describe('stale lock and pid files never stop a start, and never hurt a stranger
     });
   }
 
+  it('two workers started at once over a stale lock naming a stranger: exactly one serves', async () => {
+    const other = stranger();
+    for (let round = 0; round < 3; round++) {
+      const dataDir = newDataDir('cm-stale-race-');
+      const port = await freePort();
+      fs.writeFileSync(path.join(dataDir, 'worker.lock'), JSON.stringify({ pid: other.pid, startTime: 2, nonce: 'old', port }));
+      const env = testEnv(dataDir, port);
+      const runs = [0, 1].map(() => {
+        const p = spawn(process.execPath, [WORKER_SCRIPT], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        p.stdout.on('data', (d) => (out += d));
+        p.stderr.on('data', (d) => (out += d));
+        return { p, out: () => out, code: new Promise<number | null>((r) => p.once('exit', r)) };
+      });
+      const h = await waitForHealth(`http://127.0.0.1:${port}`);
+      const loser = runs.find((r) => r.p.pid !== h.pid)!;
+      expect(await loser.code, loser.out()).toBe(0);
+      expect(loser.out()).toMatch(new RegExp(`already running \\(pid ${h.pid}`));
+      await expectOneHealthyWorker(dataDir, `http://127.0.0.1:${port}`);
+      const winner = runs.find((r) => r.p.pid === h.pid)!;
+      winner.p.kill('SIGTERM');
+      expect(await winner.code).toBe(0);
+    }
+    expect(alive(other.pid!)).toBe(true);
+    other.kill('SIGKILL');
+  }, 40_000);
+
   it('a lock naming a process that has exited, and an unreadable lock, are taken over', async () => {
     const dead = spawn(process.execPath, ['-e', '0']);
     await new Promise((r) => dead.once('exit', r));
