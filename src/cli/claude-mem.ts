@@ -3,16 +3,19 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { describeCredentialSources, RECOGNISED_ENV_KEYS, saveClaudeMemEnv } from '../shared/EnvManager.js';
+import { describeCredentialSources, envValueWarnings, RECOGNISED_ENV_KEYS, saveClaudeMemEnv } from '../shared/EnvManager.js';
 import { tailLog } from '../shared/logger.js';
 import { dataDir, envFilePath, settingsPath, workerErrorLogPath, workerLogPath } from '../shared/paths.js';
 import { loadSettings } from '../shared/SettingsManager.js';
 import { install, isInstalled, uninstall } from './install.js';
 import { follow, health, startWorker, stopWorker, workerBaseUrl } from './workerControl.js';
 import { runDoctor } from './doctor.js';
-import { formatSearchTable } from './format.js';
+import { describeOutage, describeWorkerError, formatSearchTable, providerFixHint } from './format.js';
 import { progressBar } from './progress.js';
 import { runReindex } from './reindex.js';
+
+declare const __CLAUDE_MEM_VERSION__: string;
+const VERSION = typeof __CLAUDE_MEM_VERSION__ === 'string' ? __CLAUDE_MEM_VERSION__ : '0.0.0-dev';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const workerScript = path.resolve(here, '../services/worker/worker-main.js');
@@ -24,7 +27,11 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-async function api<T>(method: string, route: string, body?: unknown): Promise<T> {
+/**
+ * A worker request. Errors are told in the user's words: `options` maps the request fields the
+ * worker names in a 400 to the command's options ({ limit: '--limit' }); no route or status leaks.
+ */
+async function api<T>(method: string, route: string, body?: unknown, options: Record<string, string> = {}): Promise<T> {
   let res: Response;
   try {
     res = await fetch(`${workerBaseUrl()}${route}`, {
@@ -43,9 +50,17 @@ async function api<T>(method: string, route: string, body?: unknown): Promise<T>
     } catch {
       /* plain text */
     }
-    fail(`${method} ${route} → ${res.status}: ${message}`);
+    fail(describeWorkerError(res.status, message, options));
   }
   return JSON.parse(text) as T;
+}
+
+/** settings.json problems the worker is living with (it fell back to defaults for them). */
+function printSettingsProblems(): void {
+  const { errors } = loadSettings({ createIfMissing: false });
+  if (!errors.length) return;
+  console.log(`Settings:  ${errors.length} problem${errors.length === 1 ? '' : 's'} (\`claude-mem doctor\` checks them all)`);
+  for (const e of errors) console.log(`           ${e.message}`);
 }
 
 async function ensureWorker(): Promise<void> {
@@ -53,7 +68,11 @@ async function ensureWorker(): Promise<void> {
 }
 
 const program = new Command();
-program.name('claude-mem').description('Persistent memory for Claude Code').showHelpAfterError();
+program
+  .name('claude-mem')
+  .description('Persistent memory for Claude Code')
+  .version(VERSION, '-v, --version', 'print the version')
+  .showHelpAfterError();
 
 const worker = program.command('worker').description('manage the background worker');
 
@@ -93,23 +112,35 @@ worker
     const h = await health(2000);
     if (!h) {
       if (opts.json) console.log(JSON.stringify({ status: 'stopped' }));
-      else console.log(`Worker: not running (expected at ${workerBaseUrl()})`);
+      else {
+        console.log(`Worker: not running (expected at ${workerBaseUrl()})`);
+        printSettingsProblems();
+      }
       process.exitCode = 3;
       return;
     }
     if (opts.json) return console.log(JSON.stringify(h, null, 2));
     const queue = await api<{ deadLetters: Array<{ id: number; kind: string; attempts: number; last_error: string | null }> }>('GET', '/api/queue');
     console.log(`Worker:    running, pid ${h.pid}, v${h.version}, up ${h.uptimeSeconds}s at ${workerBaseUrl()}`);
-    console.log(`Provider:  ${h.provider} · model ${h.model} · ${h.baseUrlHost || '-'}`);
+    printSettingsProblems();
+    console.log(`Provider:  ${h.provider} · model ${h.model} · ${h.baseUrl || h.baseUrlHost || '-'}`);
     console.log(`Queue:     ${h.queueDepth} pending, ${h.deadLetters} dead-lettered`);
     const b = h.budget;
     console.log(`Budget:    ${b.dailyLimit > 0 ? `${b.spentToday}/${b.dailyLimit} tokens today${b.exhausted ? ' — EXHAUSTED, events wait until tomorrow (UTC)' : ''}` : `unlimited (${b.spentToday} tokens today)`}`);
     if (h.paused) console.log(`Paused:    ${h.paused}`);
+    if (h.outage) {
+      console.log(`Outage:    ${describeOutage(h.outage)}`);
+      console.log(`           last error: ${h.outage.lastError}`);
+    }
     const v = h.embeddings;
     if (v && v.mode !== 'none') {
       console.log(`Vectors:   ${v.mode} · ${v.model ?? '-'} · ${v.indexed}/${v.total} indexed · ${v.state}${v.lastError ? ` — ${v.lastError.message}` : ''}`);
     }
-    if (h.lastError) console.log(`Last error (${h.lastError.at}): ${h.lastError.message}`);
+    if (h.lastError) {
+      if (h.lastError.message !== h.paused) console.log(`Last error (${h.lastError.at}): ${h.lastError.message}`);
+      const hint = providerFixHint({ provider: h.provider, model: h.model, baseUrl: h.baseUrl, message: h.lastError.message });
+      if (hint) console.log(`Fix:       ${hint}`);
+    }
     for (const d of queue.deadLetters.slice(0, 10)) console.log(`  dead #${d.id} ${d.kind} after ${d.attempts} attempts: ${d.last_error ?? ''}`);
   });
 
@@ -155,6 +186,7 @@ env
     } catch (e) {
       fail((e as Error).message);
     }
+    for (const w of envValueWarnings(key, value)) console.error(`claude-mem: warning: ${w}`);
     console.log(`${value ? 'Saved' : 'Removed'} ${key} in ${envFilePath()} (mode 0600). Run \`claude-mem worker restart\` to apply.`);
   });
 env
@@ -169,9 +201,10 @@ env
 
 program
   .command('doctor')
-  .description('check the data dir, settings, credentials, worker and hook registration')
-  .action(async () => {
-    const ok = await runDoctor({ pluginRoot, installed: isInstalled(pluginRoot) });
+  .description('check the data dir, settings, credentials, the provider (one tiny request), the worker and hook registration')
+  .option('--offline', 'do not send the test request to the provider')
+  .action(async (opts: { offline?: boolean }) => {
+    const ok = await runDoctor({ pluginRoot, installed: isInstalled(pluginRoot), offline: opts.offline === true });
     process.exitCode = ok ? 0 : 1;
   });
 
@@ -187,7 +220,12 @@ program
     const params = new URLSearchParams({ query, limit: opts.limit });
     if (opts.project) params.set('project', opts.project);
     if (opts.type) params.set('type', opts.type);
-    const res = await api<Parameters<typeof formatSearchTable>[0]>('GET', `/api/search?${params}`);
+    const res = await api<Parameters<typeof formatSearchTable>[0]>('GET', `/api/search?${params}`, undefined, {
+      query: 'the query',
+      limit: '--limit',
+      type: '--type',
+      project: '--project',
+    });
     console.log(opts.json ? JSON.stringify(res, null, 2) : formatSearchTable(res));
   });
 
@@ -198,7 +236,7 @@ program
   .option('-o, --output <file>', 'write to a file instead of stdout')
   .action(async (opts: { project?: string; output?: string }) => {
     await ensureWorker();
-    const data = await api<unknown>('GET', `/api/export${opts.project ? `?project=${encodeURIComponent(opts.project)}` : ''}`);
+    const data = await api<unknown>('GET', `/api/export${opts.project ? `?project=${encodeURIComponent(opts.project)}` : ''}`, undefined, { project: '--project' });
     const text = JSON.stringify(data, null, 2) + '\n';
     if (opts.output) fs.writeFileSync(opts.output, text);
     else process.stdout.write(text);
@@ -267,6 +305,82 @@ program
     console.log(`Vector index: ${s.indexed}/${s.total} observations embedded with ${s.model} (${s.dimension ?? '?'} dimensions).`);
   });
 
+interface DeadLetterRow {
+  id: number;
+  project: string;
+  kind: string;
+  tool_use_id: string | null;
+  attempts: number;
+  last_error: string | null;
+  dead_at: string;
+}
+interface QueueState {
+  depth: number;
+  pending: Array<{ id: number; project: string; kind: string; attempts: number; last_error: string | null; created_at: string }>;
+  deadLetters: DeadLetterRow[];
+}
+
+const oneLine = (s: string | null, n = 160) => {
+  const t = (s ?? '').replace(/\s+/g, ' ').trim();
+  return t.length > n ? `${t.slice(0, n - 1)}…` : t;
+};
+
+const queueCmd = program.command('queue').description('events waiting for the memory agent, and dead letters (events that failed every attempt)');
+queueCmd
+  .command('list', { isDefault: true })
+  .description('pending events and dead letters with their last error (the default)')
+  .option('--json', 'print JSON')
+  .action(async (opts: { json?: boolean }) => {
+    const q = await api<QueueState>('GET', '/api/queue');
+    if (opts.json) return console.log(JSON.stringify(q, null, 2));
+    console.log(`${q.depth} pending, ${q.deadLetters.length}${q.deadLetters.length === 100 ? '+' : ''} dead-lettered`);
+    if (q.pending.length) {
+      console.log('\nPending:');
+      for (const p of q.pending) {
+        console.log(`  #${p.id} ${p.kind} · ${p.project} · ${p.attempts} attempt${p.attempts === 1 ? '' : 's'}${p.last_error ? ` · last error: ${oneLine(p.last_error)}` : ''}`);
+      }
+      if (q.depth > q.pending.length) console.log(`  … and ${q.depth - q.pending.length} more`);
+    }
+    if (q.deadLetters.length) {
+      console.log('\nDead letters (retry one with `claude-mem queue retry <id>`, all with `claude-mem queue retry --all`):');
+      for (const d of q.deadLetters) {
+        console.log(`  #${d.id} ${d.kind} · ${d.project} · dead since ${d.dead_at} after ${d.attempts} attempt${d.attempts === 1 ? '' : 's'}`);
+        console.log(`      ${oneLine(d.last_error) || '(no error recorded)'}`);
+      }
+    }
+  });
+
+queueCmd
+  .command('retry [id]')
+  .description('put a dead-lettered event (or --all of them) back in the queue')
+  .option('--all', 'retry every dead letter')
+  .action(async (id: string | undefined, opts: { all?: boolean }) => {
+    if ((opts.all === true) === (id !== undefined)) fail('give one dead-letter id (see `claude-mem queue`) or --all, not both or neither');
+    if (id !== undefined) {
+      if (!/^[1-9][0-9]{0,15}$/.test(id)) fail(`"${id}" is not a dead-letter id: use the number shown by \`claude-mem queue\` (e.g. \`claude-mem queue retry 7\`)`);
+      const res = await fetch(`${workerBaseUrl()}/api/queue/dead/${id}/retry`, { method: 'POST' }).catch(() => null);
+      if (!res) fail(`the worker is not running at ${workerBaseUrl()}. Start it with \`claude-mem worker start\`.`);
+      if (res.status === 404) fail(`there is no dead letter #${id} (any more): \`claude-mem queue\` lists them`);
+      if (!res.ok) fail(describeWorkerError(res.status, ((await res.json().catch(() => ({}))) as { error?: string }).error ?? `HTTP ${res.status}`));
+      return console.log(`Dead letter #${id} is queued again.`);
+    }
+    // The route lists at most 100 at a time: retry page by page, each id once (a retried event
+    // that fails again comes back, and must not be retried in a loop).
+    const retried = new Set<number>();
+    for (;;) {
+      const fresh = (await api<QueueState>('GET', '/api/queue')).deadLetters.filter((d) => !retried.has(d.id));
+      if (!fresh.length) break;
+      for (const d of fresh) {
+        retried.add(d.id);
+        const res = await fetch(`${workerBaseUrl()}/api/queue/dead/${d.id}/retry`, { method: 'POST' }).catch(() => null);
+        if (!res) fail(`the worker stopped answering after ${retried.size - 1} retries`);
+        // 404: retried meanwhile by someone else (the viewer): nothing left to do for it.
+        if (!res.ok && res.status !== 404) fail(describeWorkerError(res.status, ((await res.json().catch(() => ({}))) as { error?: string }).error ?? `HTTP ${res.status}`));
+      }
+    }
+    console.log(retried.size ? `Queued ${retried.size} dead-lettered event${retried.size === 1 ? '' : 's'} again.` : 'No dead letters to retry.');
+  });
+
 program
   .command('paths')
   .description('print where claude-mem keeps its files')
@@ -274,4 +388,9 @@ program
     console.log(`data dir:  ${dataDir()}\nsettings:  ${settingsPath()}\n.env:      ${envFilePath()}\nlogs:      ${workerLogPath()}`);
   });
 
+// No command at all: the help, as a successful answer (not commander's usage error).
+if (process.argv.length <= 2) {
+  program.outputHelp();
+  process.exit(0);
+}
 program.parseAsync().catch((e: Error) => fail(e.message));

@@ -1,9 +1,18 @@
-// `claude-mem doctor`: one line per check, with the fix when something is wrong.
+// `claude-mem doctor`: one line per check, with the fix when something is wrong. The provider check
+// sends one tiny request from this process, through the same factory and isolated environment the
+// worker uses, and prints what came back verbatim: a wrong key or an unreachable gateway shows here
+// even while the worker looks fine.
 import fs from 'node:fs';
-import { describeCredentialSources } from '../shared/EnvManager.js';
+import { buildIsolatedEnv, describeCredentialSources } from '../shared/EnvManager.js';
 import { dataDir, envFilePath, settingsPath } from '../shared/paths.js';
-import { loadSettings } from '../shared/SettingsManager.js';
+import { getBool, getInt, loadSettings, type Settings } from '../shared/SettingsManager.js';
+import { createProvider, describeProvider } from '../services/worker/providerFactory.js';
+import type { ProviderInfo } from '../services/worker/providers.js';
+import { describeOutage, providerFixHint } from './format.js';
 import { health, workerBaseUrl } from './workerControl.js';
+
+/** The test request may take this long at most (less when CLAUDE_MEM_REQUEST_TIMEOUT_MS is lower). */
+export const PROBE_TIMEOUT_MS = 20_000;
 
 function mode(p: string): number | null {
   try {
@@ -13,7 +22,46 @@ function mode(p: string): number | null {
   }
 }
 
-export async function runDoctor(opts: { pluginRoot: string; installed: { installed: boolean; path: string | null } }): Promise<boolean> {
+export type ProbeResult =
+  | { ok: true; info: ProviderInfo; text: string; model: string; ms: number }
+  | { ok: false; info: ProviderInfo; message: string; ms: number };
+
+/**
+ * One request through the configured provider: a few output tokens, a bounded wait, no retries.
+ * Never throws; a configuration error (missing key, bad URL) is a failed probe with its message.
+ */
+export async function probeProvider(settings: Settings, timeoutMs = PROBE_TIMEOUT_MS): Promise<ProbeResult> {
+  const started = Date.now();
+  let info: ProviderInfo = describeProvider(settings, {});
+  const wait = Math.min(timeoutMs, getInt(settings, 'CLAUDE_MEM_REQUEST_TIMEOUT_MS') || timeoutMs);
+  try {
+    const env = buildIsolatedEnv({ autodetect: getBool(settings, 'CLAUDE_MEM_AUTODETECT_CLAUDE_CODE_ENV') });
+    info = describeProvider(settings, env);
+    const provider = createProvider(settings, env, { timeoutMs: wait });
+    info = provider.info;
+    const session = provider.startSession({ contentSessionId: 'claude-mem-doctor', project: 'claude-mem-doctor' });
+    try {
+      const res = await session.send({
+        system: 'This is a connectivity check. Answer with the single word: ok',
+        turns: [{ role: 'user', content: 'Reply with: ok' }],
+        maxTokens: 16,
+        signal: AbortSignal.timeout(wait + 1000),
+      });
+      return { ok: true, info, text: res.text, model: res.model, ms: Date.now() - started };
+    } finally {
+      await session.close().catch(() => undefined);
+    }
+  } catch (err) {
+    return { ok: false, info, message: err instanceof Error ? err.message : String(err), ms: Date.now() - started };
+  }
+}
+
+export async function runDoctor(opts: {
+  pluginRoot: string;
+  installed: { installed: boolean; path: string | null };
+  /** Skip the test request to the provider (no network). */
+  offline?: boolean;
+}): Promise<boolean> {
   let ok = true;
   const line = (good: boolean | 'warn', text: string) => {
     if (good === false) ok = false;
@@ -25,7 +73,9 @@ export async function runDoctor(opts: { pluginRoot: string; installed: { install
   line(dirMode !== null && (dirMode & 0o077) === 0, `data dir ${dir}${dirMode === null ? ' does not exist (the worker creates it on first start)' : ` mode ${dirMode.toString(8)}${dirMode & 0o077 ? ' — too open; run `chmod 700` on it' : ''}`}`);
 
   const loaded = loadSettings({ createIfMissing: false });
-  line(loaded.errors.length === 0, `settings ${settingsPath()}${loaded.errors.length ? '' : ' valid'}`);
+  const errors = loaded.errors.filter((e) => e.severity !== 'warning');
+  const warnings = loaded.errors.filter((e) => e.severity === 'warning');
+  line(errors.length ? false : warnings.length ? 'warn' : true, `settings ${settingsPath()}${loaded.errors.length ? '' : ' valid'}`);
   for (const e of loaded.errors) console.log(`    ${e.message}`);
   const s = loaded.settings;
 
@@ -33,23 +83,36 @@ export async function runDoctor(opts: { pluginRoot: string; installed: { install
   if (envMode === null) line('warn', `.env ${envFilePath()} not found — set credentials with \`claude-mem env set ANTHROPIC_API_KEY …\``);
   else line((envMode & 0o077) === 0, `.env ${envFilePath()} mode ${envMode.toString(8)}${envMode & 0o077 ? ' — readable by others; run `chmod 600` (or `claude-mem env set` repairs it)' : ''}`);
 
-  const creds = describeCredentialSources({ autodetect: s.CLAUDE_MEM_AUTODETECT_CLAUDE_CODE_ENV === 'true' });
-  for (const c of creds.credentials) console.log(`    ${c.key.padEnd(22)} ${c.set ? `set, from ${c.source}` : 'not set'}`);
-  if (creds.autodetect) console.log(`    model default (ANTHROPIC_DEFAULT_HAIKU_MODEL) ${creds.haikuModel.set ? `from ${creds.haikuModel.source}` : 'not set'}`);
-  console.log(`    model: ${s.CLAUDE_MEM_MODEL} (from ${process.env.CLAUDE_MEM_MODEL ? 'environment' : 'settings.json or default'})`);
-  if (creds.blockedInShell.length) console.log(`    ignored from your shell (isolation): ${creds.blockedInShell.join(', ')}`);
-  if (creds.ignoredEnvKeys.length) console.log(`    unrecognised keys in .env (ignored): ${creds.ignoredEnvKeys.join(', ')}`);
-  const needs: Record<string, string[]> = {
-    claude: ['ANTHROPIC_API_KEY', 'ANTHROPIC_AUTH_TOKEN'],
-    openrouter: ['OPENROUTER_API_KEY'],
-    gemini: ['GEMINI_API_KEY'],
-    openai: [],
-  };
-  const wanted = needs[s.CLAUDE_MEM_PROVIDER] ?? [];
-  const haveCred = wanted.length === 0 || wanted.some((k) => creds.credentials.find((c) => c.key === k)?.set) ||
-    (s.CLAUDE_MEM_PROVIDER === 'openrouter' && !!s.CLAUDE_MEM_OPENROUTER_API_KEY) ||
-    (s.CLAUDE_MEM_PROVIDER === 'gemini' && !!s.CLAUDE_MEM_GEMINI_API_KEY);
-  line(haveCred, `provider ${s.CLAUDE_MEM_PROVIDER}${haveCred ? ' has credentials' : ` needs ${wanted.join(' or ')} — \`claude-mem env set ${wanted[0]} …\``}`);
+  let creds: ReturnType<typeof describeCredentialSources> | null = null;
+  try {
+    creds = describeCredentialSources({ autodetect: s.CLAUDE_MEM_AUTODETECT_CLAUDE_CODE_ENV === 'true' });
+  } catch (err) {
+    // An unreadable .env: say so on stderr and go on with the other checks.
+    ok = false;
+    console.error(`✘ ${(err as Error).message}`);
+  }
+  if (creds) {
+    for (const c of creds.credentials) console.log(`    ${c.key.padEnd(22)} ${c.set ? `set, from ${c.source}` : 'not set'}`);
+    if (creds.autodetect) console.log(`    model default (ANTHROPIC_DEFAULT_HAIKU_MODEL) ${creds.haikuModel.set ? `from ${creds.haikuModel.source}` : 'not set'}`);
+    if (creds.blockedInShell.length) console.log(`    ignored from your shell (isolation): ${creds.blockedInShell.join(', ')}`);
+    if (creds.ignoredEnvKeys.length) console.log(`    unrecognised keys in .env (ignored): ${creds.ignoredEnvKeys.join(', ')}`);
+  }
+
+  // The provider exactly as the worker builds it: name, model, the whole base URL, then one request.
+  if (opts.offline) {
+    const info = describeProvider(s, {});
+    line('warn', `provider ${info.provider} not tried (--offline)`);
+  } else {
+    const probe = await probeProvider(s);
+    const what = `provider ${probe.info.provider} · model ${probe.info.model || '-'} · ${probe.info.baseUrl || '-'}`;
+    if (probe.ok) {
+      line(true, `${what} answered in ${probe.ms} ms: ${JSON.stringify(probe.text)}${probe.model && probe.model !== probe.info.model ? ` (model ${probe.model})` : ''}`);
+    } else {
+      line(false, `${what} failed after ${probe.ms} ms: ${probe.message}`);
+      const hint = providerFixHint({ ...probe.info, message: probe.message });
+      if (hint) console.log(`    fix: ${hint}`);
+    }
+  }
 
   if (s.CLAUDE_MEM_DATABASE_URL.trim()) {
     // Team mode: loaded on demand, only then is the PostgreSQL driver needed.
@@ -60,9 +123,14 @@ export async function runDoctor(opts: { pluginRoot: string; installed: { install
   const h = await health(1500);
   if (!h) line(false, `worker not answering at ${workerBaseUrl()} — \`claude-mem worker start\`, then \`claude-mem worker logs\``);
   else {
-    line(!h.paused, `worker pid ${h.pid} v${h.version}: queue ${h.queueDepth}, dead ${h.deadLetters}, ${h.provider}/${h.model} @ ${h.baseUrlHost || '-'}`);
+    line(!h.paused && !h.outage, `worker pid ${h.pid} v${h.version}: queue ${h.queueDepth}, dead ${h.deadLetters}, ${h.provider}/${h.model} @ ${h.baseUrl || h.baseUrlHost || '-'}`);
     if (h.paused) console.log(`    paused: ${h.paused}`);
-    if (h.lastError) console.log(`    last error: ${h.lastError.message}`);
+    if (h.outage) console.log(`    ${describeOutage(h.outage)}: ${h.outage.lastError}`);
+    if (h.lastError) {
+      if (h.lastError.message !== h.paused) console.log(`    last error: ${h.lastError.message}`);
+      const hint = providerFixHint({ provider: h.provider, model: h.model, baseUrl: h.baseUrl, message: h.lastError.message });
+      if (hint) console.log(`    fix: ${hint}`);
+    }
   }
 
   line(opts.installed.installed, opts.installed.installed ? `hooks + MCP registered (plugin at ${opts.installed.path})` : 'hooks not registered with Claude Code — run `claude-mem install`');

@@ -113,22 +113,23 @@ const csv = z
       .filter(Boolean),
   );
 
-const intParam = (name: string, min: number, max: number) =>
+/** An integer query parameter; describeIssues puts the parameter's name before the message. */
+const intParam = (min: number, max: number) =>
   z.coerce
-    .number({ error: `${name} must be a number` })
-    .int(`${name} must be an integer`)
-    .min(min, `${name} must be ≥ ${min}`)
-    .max(max, `${name} must be ≤ ${max}`);
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(min, `must be ${min} or more`)
+    .max(max, `must be ${max} or less`);
 
 /** Accepts epoch milliseconds or an ISO date/time. */
-const dateParam = (name: string) =>
+const dateParam = () =>
   z
     .string()
     .max(64)
     .transform((s, ctx) => {
       const n = /^\d+$/.test(s) ? Number(s) : Date.parse(s);
       if (!Number.isFinite(n)) {
-        ctx.addIssue({ code: 'custom', message: `${name} must be an ISO date or epoch milliseconds` });
+        ctx.addIssue({ code: 'custom', message: 'must be an ISO date (2025-01-31) or epoch milliseconds' });
         return z.NEVER;
       }
       return n;
@@ -138,7 +139,7 @@ const dateParam = (name: string) =>
 export const projectFilter = identifier('project name', { allowEmpty: true }).optional();
 
 const typeList = csv.pipe(
-  z.array(z.enum(OBSERVATION_TYPES, { error: `type must be one of ${OBSERVATION_TYPES.join(', ')}` })),
+  z.array(z.enum(OBSERVATION_TYPES, { error: `must be one of ${OBSERVATION_TYPES.join(', ')}` })),
 );
 
 export const searchQuery = z.object({
@@ -147,19 +148,19 @@ export const searchQuery = z.object({
   type: typeList.optional(),
   concepts: csv.optional(),
   files: csv.optional(),
-  dateStart: dateParam('dateStart').optional(),
-  dateEnd: dateParam('dateEnd').optional(),
-  orderBy: z.enum(['relevance', 'date_desc', 'date_asc'], { error: 'orderBy must be relevance, date_desc or date_asc' }).optional(),
-  limit: intParam('limit', 1, 500).default(20),
-  offset: intParam('offset', 0, 1_000_000).default(0),
-  kinds: csv.pipe(z.array(z.enum(['observations', 'sessions', 'prompts'], { error: 'kinds: observations, sessions, prompts' }))).optional(),
+  dateStart: dateParam().optional(),
+  dateEnd: dateParam().optional(),
+  orderBy: z.enum(['relevance', 'date_desc', 'date_asc'], { error: 'must be relevance, date_desc or date_asc' }).optional(),
+  limit: intParam(1, 500).default(20),
+  offset: intParam(0, 1_000_000).default(0),
+  kinds: csv.pipe(z.array(z.enum(['observations', 'sessions', 'prompts'], { error: 'must be among observations, sessions, prompts' }))).optional(),
   format: z.string().optional(),
 });
 
 export const listQuery = z.object({
   project: projectFilter,
-  limit: intParam('limit', 1, 1000).default(50),
-  offset: intParam('offset', 0, 10_000_000).default(0),
+  limit: intParam(1, 1000).default(50),
+  offset: intParam(0, 10_000_000).default(0),
 });
 
 export const batchBody = z.object({
@@ -172,11 +173,11 @@ export const batchBody = z.object({
 
 export const timelineQuery = z
   .object({
-    anchor: intParam('anchor', 1, Number.MAX_SAFE_INTEGER).optional(),
+    anchor: intParam(1, Number.MAX_SAFE_INTEGER).optional(),
     query: z.string().max(10_000).optional(),
     project: projectFilter,
-    before: intParam('before', 0, 100).default(5),
-    after: intParam('after', 0, 100).default(5),
+    before: intParam(0, 100).default(5),
+    after: intParam(0, 100).default(5),
   })
   .refine((q) => q.anchor !== undefined || (q.query ?? '').trim() !== '', {
     message: 'give anchor (an observation id) or query (text to find the anchor)',
