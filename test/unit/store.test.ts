@@ -279,6 +279,46 @@ describe.each(BACKENDS)('$name store', (backend) => {
       }
     });
 
+    it('ranks a hit with its session neighbours, which pass the filters too', async () => {
+      const at = (min: number) => new Date(Date.UTC(2025, 0, 1, 10, min)).toISOString();
+      const chat = (title: string, min: number, over: Partial<ObservationInput> = {}) =>
+        store.sessions.insertObservation(
+          obs({ content_session_id: 'chat', title, narrative: title, facts: [], concepts: [], files_read: [], created_at: at(min), ...over }),
+        );
+      const asked = await chat('Which database backs the ledger service', 1);
+      const answer = await chat('Picked PostgreSQL with row locks', 2, { type: 'decision' });
+      await chat('Lunch break', 3);
+      await chat('Lunch is over', 4);
+      const far = await chat('Styled the footer links', 5);
+      // Same time, other session: not a neighbour.
+      const elsewhere = await store.sessions.insertObservation(
+        obs({ content_session_id: 'other', title: 'Renamed a CSS class', narrative: 'n', facts: [], created_at: at(2) }),
+      );
+      const ids = (await store.search.search({ query: 'ledger database', kinds: ['observations'] })).observations.map((o) => o.id);
+      expect(ids[0]).toBe(asked.id);
+      expect(ids).toContain(answer.id); // no query word, but right after the hit
+      expect(ids).not.toContain(far.id); // more than two records away
+      expect(ids).not.toContain(elsewhere.id);
+      const typed = await store.search.search({ query: 'ledger database', type: ['discovery'], kinds: ['observations'] });
+      expect(typed.observations.map((o) => o.id)).toContain(asked.id);
+      expect(typed.observations.map((o) => o.id)).not.toContain(answer.id);
+      const paged = await store.search.search({ query: 'ledger database', kinds: ['observations'], limit: 1, offset: 1 });
+      expect(paged.observations.map((o) => o.id)).toEqual([ids[1]]);
+    });
+
+    it('puts hits that neighbour other hits above isolated ones', async () => {
+      const at = (min: number) => new Date(Date.UTC(2025, 0, 1, 10, min)).toISOString();
+      const note = (session: string, title: string, min: number) =>
+        store.sessions.insertObservation(obs({ content_session_id: session, title, narrative: 'x', facts: [], concepts: [], created_at: at(min) }));
+      const first = await note('a', 'flaky retry bravo', 1);
+      await note('a', 'unrelated words here', 2);
+      const second = await note('a', 'flaky retry delta', 3);
+      const lone = await note('b', 'flaky retry alpha', 1); // newest: it would win a tie
+      const ids = (await store.search.search({ query: 'flaky', kinds: ['observations'] })).observations.map((o) => o.id);
+      expect(ids.indexOf(lone.id)).toBeGreaterThan(ids.indexOf(first.id));
+      expect(ids.indexOf(lone.id)).toBeGreaterThan(ids.indexOf(second.id));
+    });
+
     it('never errors on hostile query text', async () => {
       await store.sessions.insertObservation(obs());
       const hostile = ['"', '"unbalanced', 'NEAR(a b)', 'a AND', '*', '-x', '(((', 'title:foo', '^', '🙂', 'x'.repeat(10_000), '', '   ', "'; DROP TABLE observations; --"];

@@ -4,7 +4,13 @@
 import type { Observation, PromptRow, SearchQuery, SearchResults, Summary } from '../../types.js';
 import { queryTerms } from '../sqlite/ftsQuery.js';
 import { CommonTermPruner } from '../termPruning.js';
-import { fusionPool, reciprocalRankFusion } from '../rankFusion.js';
+import {
+  CONTEXT_POOL,
+  contextRerank,
+  fusionPool,
+  NEIGHBOUR_SPAN,
+  reciprocalRankFusion,
+} from '../rankFusion.js';
 import { toObservation, toPrompt, toSummary } from '../sqlite/rows.js';
 import type { SearchRepository, VectorRanker } from '../store.js';
 import type { Pool } from './pgClient.js';
@@ -131,6 +137,9 @@ export class PgSearchIndex implements SearchRepository {
     limit: number,
     offset: number,
   ): Promise<Observation[]> {
+    if (tsq !== null && (!q.orderBy || q.orderBy === 'relevance')) {
+      return this.rankedObservations(q, projects, tsq, limit, offset);
+    }
     const p = new Params();
     const cols = prefixed(OBS_COLS, 'o');
     let sql: string;
@@ -140,12 +149,71 @@ export class PgSearchIndex implements SearchRepository {
     } else {
       const query = p.add(tsq);
       const f = observationFilters(q, projects, p);
-      sql = `SELECT ${cols}, ts_rank_cd(${WEIGHTS}, o.search, tq, 1) AS score
-             FROM observations o, to_tsquery('english', ${query}) tq
+      sql = `SELECT ${cols} FROM observations o, to_tsquery('english', ${query}) tq
              WHERE o.search @@ tq${f} ORDER BY ${orderClause(q, 'o.created_at_epoch', 'o.id', true)}`;
     }
     sql += ` LIMIT ${p.add(limit)} OFFSET ${p.add(offset)}`;
     return ((await this.pool.query(sql, p.values)).rows as Rows).map(toObservation);
+  }
+
+  /**
+   * Relevance order, as in the SQLite store: the best keyword hits that pass the filters (a pool of
+   * at least CONTEXT_POOL), re-ranked with their session neighbours (rankFusion.contextRerank).
+   */
+  private async rankedObservations(
+    q: SearchQuery,
+    projects: string[] | undefined,
+    tsq: string,
+    limit: number,
+    offset: number,
+  ): Promise<Observation[]> {
+    const want = Math.max(CONTEXT_POOL, offset + limit);
+    const p = new Params();
+    const query = p.add(tsq);
+    const f = observationFilters(q, projects, p);
+    // The pool and, in the same round trip, each pooled hit's neighbours in its session.
+    const { rows } = await this.pool.query(
+      `WITH hits AS (
+         SELECT o.id, o.content_session_id, o.created_at_epoch, ts_rank_cd(${WEIGHTS}, o.search, tq, 1) AS score
+         FROM observations o, to_tsquery('english', ${query}) tq
+         WHERE o.search @@ tq${f} ORDER BY score DESC, o.id DESC LIMIT ${p.add(want)})
+       SELECT h.id, h.score, COALESCE(n.ids, '{}') AS neighbours FROM hits h
+       CROSS JOIN LATERAL (SELECT array_agg(x.id) AS ids FROM (
+         (SELECT z.id FROM observations z WHERE z.content_session_id = h.content_session_id
+            AND (z.created_at_epoch, z.id) < (h.created_at_epoch, h.id)
+            ORDER BY z.created_at_epoch DESC, z.id DESC LIMIT ${NEIGHBOUR_SPAN})
+         UNION ALL
+         (SELECT z.id FROM observations z WHERE z.content_session_id = h.content_session_id
+            AND (z.created_at_epoch, z.id) > (h.created_at_epoch, h.id)
+            ORDER BY z.created_at_epoch, z.id LIMIT ${NEIGHBOUR_SPAN})) x) n
+       ORDER BY h.score DESC, h.id DESC`,
+      p.values,
+    );
+    if (rows.length === 0) return [];
+    const pool = rows.map((r) => ({ id: Number(r.id), score: Number(r.score) }));
+    const neighbours = new Map<number, number[]>(rows.map((r) => [Number(r.id), (r.neighbours as unknown[]).map(Number)]));
+    const pooled = new Set(pool.map((r) => r.id));
+    let ranked = contextRerank(pool, neighbours);
+
+    // Neighbours that were not hits still have to pass the filters.
+    const extra = ranked.filter((id) => !pooled.has(id));
+    if (extra.length > 0) {
+      const pe = new Params();
+      const ids = pe.add(extra);
+      const fe = observationFilters(q, projects, pe);
+      const allowed = new Set(
+        (await this.pool.query(`SELECT o.id FROM observations o WHERE o.id = ANY(${ids}::bigint[])${fe}`, pe.values)).rows.map(
+          (r) => Number(r.id),
+        ),
+      );
+      ranked = ranked.filter((id) => pooled.has(id) || allowed.has(id));
+    }
+    const page = ranked.slice(offset, offset + limit);
+    if (page.length === 0) return [];
+    const got = (await this.pool.query(`SELECT ${prefixed(OBS_COLS, 'o')} FROM observations o WHERE o.id = ANY($1::bigint[])`, [page]))
+      .rows as Rows;
+    const byId = new Map(got.map((r) => [Number(r.id), toObservation(r)]));
+    return page.map((id) => byId.get(id)).filter((o): o is Observation => o !== undefined);
   }
 
   private async searchObservations(

@@ -196,6 +196,15 @@ export const PG_MIGRATIONS: PgMigration[] = [
       CREATE INDEX observations_search ON observations USING GIN (search);
     `,
   },
+  {
+    version: 3,
+    name: 'observations in session order',
+    // Keyword search ranks a hit's session neighbours with it (rankFusion.contextRerank): the
+    // records just before and after one, in its session, by (created_at_epoch, id).
+    sql: `
+      CREATE INDEX observations_session_time ON observations (content_session_id, created_at_epoch, id);
+    `,
+  },
 ];
 
 // Arbitrary constant naming claude-mem's migration lock among other users of the database.

@@ -4,7 +4,14 @@ import type { Observation, PromptRow, SearchQuery, SearchResults, Summary } from
 import type { Db } from './Database.js';
 import { CommonTermPruner } from '../termPruning.js';
 import { matchTerms, queryTerms } from './ftsQuery.js';
-import { fusionPool, reciprocalRankFusion } from '../rankFusion.js';
+import {
+  CONTEXT_POOL,
+  contextRerank,
+  fusionPool,
+  NEIGHBOUR_SPAN,
+  reciprocalRankFusion,
+  type ScoredId,
+} from '../rankFusion.js';
 import { toObservation, toPrompt, toSummary } from './rows.js';
 
 // bm25 column weights for observations_fts (title, subtitle, narrative, facts, concepts,
@@ -139,31 +146,83 @@ export class SearchIndex {
         .all(...f.params, limit, offset) as Record<string, unknown>[];
       return rows.map(toObservation);
     }
-    const relevance = !q.orderBy || q.orderBy === 'relevance';
-    if (relevance && offset + limit <= FTS_CANDIDATES) {
-      // Rank inside FTS5 first (its own top-k), then join and filter the candidates. When the
-      // filters leave too few, fall through to the exhaustive query below.
-      const rows = this.db
-        .prepare(
-          `SELECT o.*, c.score FROM (
-             SELECT rowid, rank AS score FROM observations_fts
-             WHERE observations_fts MATCH ? AND rank MATCH 'bm25(${OBS_WEIGHTS})'
-             ORDER BY rank LIMIT ${FTS_CANDIDATES}) c
-           JOIN observations o ON o.id = c.rowid WHERE 1=1${f.sql}
-           ORDER BY c.score, o.id DESC LIMIT ? OFFSET ?`,
-        )
-        .all(match, ...f.params, limit, offset) as Record<string, unknown>[];
-      if (rows.length === limit) return rows.map(toObservation);
-    }
+    if (!q.orderBy || q.orderBy === 'relevance') return this.rankedObservations(q, match, limit, offset);
     const rows = this.db
       .prepare(
-        `SELECT o.*, bm25(observations_fts, ${OBS_WEIGHTS}) AS score
-         FROM observations_fts JOIN observations o ON o.id = observations_fts.rowid
+        `SELECT o.* FROM observations_fts JOIN observations o ON o.id = observations_fts.rowid
          WHERE observations_fts MATCH ?${f.sql}
          ORDER BY ${orderClause(q, 'o.created_at_epoch', true)}, o.id DESC LIMIT ? OFFSET ?`,
       )
       .all(match, ...f.params, limit, offset) as Record<string, unknown>[];
     return rows.map(toObservation);
+  }
+
+  /**
+   * Relevance order: the best keyword hits that pass the filters (a pool of at least CONTEXT_POOL),
+   * re-ranked with their session neighbours (rankFusion.contextRerank), then paged.
+   */
+  private rankedObservations(q: SearchQuery, match: string, limit: number, offset: number): Observation[] {
+    const f = observationFilters(q, 'o');
+    const want = Math.max(CONTEXT_POOL, offset + limit);
+    type PoolRow = { id: number; score: number; session: string; epoch: number };
+    let pool: PoolRow[] = [];
+    const select = `o.id, o.content_session_id AS session, o.created_at_epoch AS epoch`;
+    if (want <= FTS_CANDIDATES) {
+      // Rank inside FTS5 first (its own top-k), then join and filter the candidates. When the
+      // filters leave too few, fall through to the exhaustive query below.
+      pool = this.db
+        .prepare(
+          `SELECT ${select}, -c.score AS score FROM (
+             SELECT rowid, rank AS score FROM observations_fts
+             WHERE observations_fts MATCH ? AND rank MATCH 'bm25(${OBS_WEIGHTS})'
+             ORDER BY rank LIMIT ${FTS_CANDIDATES}) c
+           JOIN observations o ON o.id = c.rowid WHERE 1=1${f.sql}
+           ORDER BY c.score, o.id DESC LIMIT ?`,
+        )
+        .all(match, ...f.params, want) as PoolRow[];
+    }
+    if (pool.length < want) {
+      pool = this.db
+        .prepare(
+          `SELECT ${select}, -bm25(observations_fts, ${OBS_WEIGHTS}) AS score
+           FROM observations_fts JOIN observations o ON o.id = observations_fts.rowid
+           WHERE observations_fts MATCH ?${f.sql}
+           ORDER BY score DESC, o.id DESC LIMIT ?`,
+        )
+        .all(match, ...f.params, want) as PoolRow[];
+    }
+    if (pool.length === 0) return [];
+
+    const around = this.db.prepare(
+      `SELECT id FROM (SELECT id FROM observations WHERE content_session_id = @session
+         AND (created_at_epoch, id) < (@epoch, @id) ORDER BY created_at_epoch DESC, id DESC LIMIT ${NEIGHBOUR_SPAN})
+       UNION ALL
+       SELECT id FROM (SELECT id FROM observations WHERE content_session_id = @session
+         AND (created_at_epoch, id) > (@epoch, @id) ORDER BY created_at_epoch, id LIMIT ${NEIGHBOUR_SPAN})`,
+    );
+    const neighbours = new Map<number, number[]>();
+    for (const r of pool) neighbours.set(r.id, around.pluck().all(r) as number[]);
+    let ranked = contextRerank(pool as ScoredId[], neighbours);
+
+    // Neighbours that were not hits still have to pass the filters.
+    const pooled = new Set(pool.map((r) => r.id));
+    const extra = ranked.filter((id) => !pooled.has(id));
+    if (extra.length > 0) {
+      const allowed = new Set(
+        this.db
+          .prepare(`SELECT o.id FROM observations o WHERE o.id IN (${extra.map(() => '?').join(',')})${f.sql}`)
+          .pluck()
+          .all(...extra, ...f.params) as number[],
+      );
+      ranked = ranked.filter((id) => pooled.has(id) || allowed.has(id));
+    }
+    const page = ranked.slice(offset, offset + limit);
+    if (page.length === 0) return [];
+    const rows = this.db
+      .prepare(`SELECT o.* FROM observations o WHERE o.id IN (${page.map(() => '?').join(',')})`)
+      .all(...page) as Record<string, unknown>[];
+    const byId = new Map(rows.map((r) => [Number(r.id), toObservation(r)]));
+    return page.map((id) => byId.get(id)).filter((o): o is Observation => o !== undefined);
   }
 
   private async searchObservations(

@@ -281,4 +281,13 @@ export const MIGRATIONS: Migration[] = [
         WHERE name = 'pending_events';
     `,
   },
+  {
+    version: 6,
+    name: 'observations in session order',
+    // Keyword search ranks a hit's session neighbours with it (rankFusion.contextRerank): the
+    // records just before and after one, in its session, by (created_at_epoch, id).
+    sql: `
+      CREATE INDEX observations_session_time ON observations (content_session_id, created_at_epoch);
+    `,
+  },
 ];
