@@ -4,11 +4,13 @@
 // every question, score Recall@5, Recall@10 and MRR of the evidence turns.
 //
 //   npm run eval:search [-- --json out.json] [--data path/to/locomo-dev.json] [--worker dist/.../worker-main.js]
-//                          [--keyword-only] [--conv 0,2] [--misses misses.json]
+//                          [--keyword-only] [--conv 0,2] [--misses misses.json] [--database-url postgres://…]
 //
 // --keyword-only skips the hybrid run and --conv keeps only the listed conversations (faster
 // iteration; the reported table is always the full run). --misses writes, per question, the ranks
-// at which its evidence was found, for error analysis on the dev split only.
+// at which its evidence was found, for error analysis on the dev split only. --database-url runs
+// the same evaluation on the PostgreSQL store: a throwaway database is created on that server, the
+// worker runs in team mode with every LoCoMo project shared, and the database is dropped after.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -32,6 +34,7 @@ function parseArgs(argv) {
     keywordOnly: false,
     convs: null,
     misses: null,
+    databaseUrl: null,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -45,6 +48,10 @@ function parseArgs(argv) {
     else if (arg === '--worker') opts.worker = path.resolve(value());
     else if (arg === '--keyword-only') opts.keywordOnly = true;
     else if (arg === '--misses') opts.misses = path.resolve(value());
+    else if (arg === '--database-url') {
+      opts.databaseUrl = value();
+      if (!/^postgres(ql)?:\/\//.test(opts.databaseUrl)) fail('--database-url must be a postgres:// URL of a server we may create a database on');
+    }
     else if (arg === '--conv') {
       const raw = value();
       opts.convs = raw.split(',').map((c) => {
@@ -53,10 +60,10 @@ function parseArgs(argv) {
       });
     } else if (arg === '--help' || arg === '-h') {
       console.log(
-        'usage: node scripts/eval-search.mjs [--json out.json] [--data locomo-dev.json] [--worker worker-main.js] [--keyword-only] [--conv 0,1] [--misses out.json]',
+        'usage: node scripts/eval-search.mjs [--json out.json] [--data locomo-dev.json] [--worker worker-main.js] [--keyword-only] [--conv 0,1] [--misses out.json] [--database-url postgres://…]',
       );
       process.exit(0);
-    } else fail(`unknown option ${arg} (known: --json, --data, --worker, --keyword-only, --conv, --misses)`);
+    } else fail(`unknown option ${arg} (known: --json, --data, --worker, --keyword-only, --conv, --misses, --database-url)`);
   }
   return opts;
 }
@@ -80,7 +87,7 @@ function freePort() {
   });
 }
 
-async function startWorker(workerJs, embeddings) {
+async function startWorker(workerJs, embeddings, extraEnv = {}) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'claude-mem-eval-'));
   const port = await freePort();
   // The user's own CLAUDE_MEM_* settings must not leak into the measurement.
@@ -90,6 +97,7 @@ async function startWorker(workerJs, embeddings) {
     CLAUDE_MEM_WORKER_HOST: '127.0.0.1',
     CLAUDE_MEM_WORKER_PORT: String(port),
     CLAUDE_MEM_EMBEDDINGS: embeddings,
+    ...extraEnv,
   });
   const child = spawn(process.execPath, [workerJs], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -290,8 +298,45 @@ function printTable(title, result) {
 
 // ---------------------------------------------------------------------------------------------
 
+/** A fresh database on the given PostgreSQL server: { url, drop() }. */
+async function throwawayDatabase(serverUrl) {
+  const { default: pg } = await import('pg');
+  const name = `claude_mem_eval_${process.pid}_${Date.now()}`;
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: serverUrl });
+      await c.connect();
+      try {
+        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await c.end();
+      }
+    },
+  };
+}
+
 async function runOnce(opts, data, run) {
-  const worker = await startWorker(opts.worker, run.embeddings).catch((err) => ({ error: err }));
+  const database = opts.databaseUrl ? await throwawayDatabase(opts.databaseUrl) : null;
+  try {
+    return await runOnceIn(opts, data, run, database);
+  } finally {
+    await database?.drop();
+  }
+}
+
+async function runOnceIn(opts, data, run, database) {
+  const extraEnv = database ? { CLAUDE_MEM_DATABASE_URL: database.url, CLAUDE_MEM_SHARED_PROJECTS: `${projectOf('')}*` } : {};
+  const worker = await startWorker(opts.worker, run.embeddings, extraEnv).catch((err) => ({ error: err }));
   if (worker.error) {
     if (run.embeddings === 'none') throw worker.error;
     return { mode: run.name, skipped: `worker refused CLAUDE_MEM_EMBEDDINGS=${run.embeddings}: ${worker.error.message}` };
@@ -320,6 +365,7 @@ async function main() {
     data.questions = data.questions.filter((q) => keep.has(q.conv));
     if (data.docs.length === 0) fail(`--conv ${opts.convs.join(',')}: no such conversation in ${opts.data}`);
   }
+  if (opts.databaseUrl) console.log('store: PostgreSQL (team mode, every LoCoMo project shared)');
   console.log(`LoCoMo dev: ${data.docs.length} turns, ${data.questions.length} questions (${path.relative(process.cwd(), opts.data)})`);
 
   const results = [];
