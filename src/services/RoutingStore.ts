@@ -290,6 +290,9 @@ export class RoutingStore implements Store {
       },
       expireClaims: async (currentWorkerId, leaseMs, now) =>
         (await l.expireClaims(currentWorkerId, leaseMs, now)) + (await s.expireClaims(currentWorkerId, leaseMs, now)),
+      release: async (eventIds, retryAt) => {
+        await Promise.all([l.release(eventIds.filter((id) => !isSharedId(id)), retryAt), s.release(eventIds.filter(isSharedId), retryAt)]);
+      },
       pruneSeen: async (before) => (await l.pruneSeen(before)) + (await s.pruneSeen(before)),
       depth: async () => (await l.depth()) + (await s.depth()),
       pending: async (limit = 100) => {

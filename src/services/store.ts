@@ -87,6 +87,8 @@ export interface QueueRepository {
     opts: { retryAt: number; maxAttempts: number; countAttempt: boolean },
   ): Promise<{ deadLettered: number[] }>;
   expireClaims(currentWorkerId: string, leaseMs: number, now?: number): Promise<number>;
+  /** Gives claimed events back untouched (no attempt, error kept), due again at `retryAt`. */
+  release(eventIds: number[], retryAt: number): Promise<void>;
   /** Forgets tool_use_ids first seen before `before` (epoch ms) that no queued event still holds. */
   pruneSeen(before: number): Promise<number>;
   depth(): Promise<number>;

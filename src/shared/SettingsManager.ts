@@ -178,25 +178,37 @@ export const SETTINGS_SPEC = {
     kind: int(),
     description: 'LLM tokens the memory agent may spend per UTC day; 0 = unlimited. Events stay queued once spent.',
   },
-  CLAUDE_MEM_RETRY_MAX_ATTEMPTS: {
-    default: '3',
-    kind: int(1),
-    description: 'Tries per LLM request for transient errors (429, 5xx, network), with backoff.',
+  CLAUDE_MEM_OUTAGE_PROBE_MAX_MS: {
+    default: '60000',
+    kind: int(100),
+    description:
+      'Longest wait between probes while the backend is unavailable (connection errors, timeouts, 5xx, 429). The whole agent pauses; one request probes, on a backoff that doubles up to this cap.',
   },
   CLAUDE_MEM_REQUEST_TIMEOUT_MS: {
     default: '60000',
     kind: int(100),
-    description: 'How long one memory-agent LLM request may take before it is abandoned (and retried like any transient error).',
+    description: 'How long one memory-agent LLM request may take before it is abandoned (the backend then counts as unavailable).',
   },
   CLAUDE_MEM_QUEUE_MAX_ATTEMPTS: {
     default: '5',
     kind: int(1),
-    description: 'Processing attempts per queued event before it is dead-lettered.',
+    description: 'Processing attempts per queued event before it is dead-lettered. Only failures the backend answered count (a 400 for this event, an unusable reply); an outage never does.',
   },
   CLAUDE_MEM_AGENT_HISTORY_TURNS: {
-    default: '6',
+    default: '0',
     kind: int(),
-    description: 'Conversation turns sent per memory-agent request besides the fixed instructions (bounds cost per event).',
+    description:
+      'Earlier exchanges (batches and replies) of the same request sent again with each memory-agent request. 0 keeps the cost per event lowest; the titles already recorded are always sent.',
+  },
+  CLAUDE_MEM_BATCH_MAX_EVENTS: {
+    default: '20',
+    kind: int(1),
+    description: "Most tool calls the memory agent records in one request. A batch never mixes prompts and ends at the turn's end, whose summary rides along.",
+  },
+  CLAUDE_MEM_BATCH_IDLE_MS: {
+    default: '5000',
+    kind: int(0),
+    description: 'How long a prompt\'s tool calls may wait for more before they are recorded without the turn having ended (ms).',
   },
   CLAUDE_MEM_FIELD_MAX_CHARS: {
     default: '4000',

@@ -39,6 +39,8 @@ export function testEnv(dataDir: string, port: number, extra: Record<string, str
     CLAUDE_MEM_WORKER_PORT: String(port),
     CLAUDE_CONFIG_DIR: path.join(dataDir, 'claude-config'),
     CLAUDE_MEM_RETRY_BASE_MS: '20',
+    // Tests post a few events and wait for them: don't hold a batch open for long.
+    CLAUDE_MEM_BATCH_IDLE_MS: '150',
     ...extra,
   };
 }

@@ -13,7 +13,8 @@ let w: WorkerHandle;
 beforeAll(async () => {
   gateway = await startFakeAnthropic({ handler: markedReply('budgettest') });
   w = await startWorker({
-    settings: { CLAUDE_MEM_DAILY_TOKEN_BUDGET: String(BUDGET) },
+    // One event per request, so the budget runs out after exactly one.
+    settings: { CLAUDE_MEM_DAILY_TOKEN_BUDGET: String(BUDGET), CLAUDE_MEM_BATCH_MAX_EVENTS: '1' },
     dotenv: `ANTHROPIC_BASE_URL=${gateway.url}\nANTHROPIC_API_KEY=sk-budget-test\n`,
   });
 });

@@ -48,7 +48,7 @@ describe('custom Anthropic-compatible gateway (the documented worked example)', 
     const { gateway, shell, gatewayUrl } = await fakes();
     gateway.setHandler(markedReply('corpgateway'));
     const w = await worker({
-      settings: { CLAUDE_MEM_MODEL: 'glm-4.7' },
+      settings: { CLAUDE_MEM_MODEL: 'glm-4.7', CLAUDE_MEM_BATCH_MAX_EVENTS: '1' }, // one request per event: each is checked
       // The worker's own environment (the user's shell) points somewhere else entirely.
       env: { ANTHROPIC_API_KEY: SHELL_KEY, ANTHROPIC_BASE_URL: shell.url },
     });
@@ -124,7 +124,7 @@ describe('custom Anthropic-compatible gateway (the documented worked example)', 
         : { status: 401, errorType: 'authentication_error', message: REJECTION },
     );
     const w = await worker({
-      settings: { CLAUDE_MEM_MODEL: 'us.anthropic.claude-haiku-4-5-20251001-v1:0' },
+      settings: { CLAUDE_MEM_MODEL: 'us.anthropic.claude-haiku-4-5-20251001-v1:0', CLAUDE_MEM_BATCH_MAX_EVENTS: '1' },
       dotenv: `ANTHROPIC_BASE_URL=${gatewayUrl}\nANTHROPIC_API_KEY=sk-corp-revoked-000000000000\n`,
       env: { ANTHROPIC_API_KEY: SHELL_KEY, ANTHROPIC_BASE_URL: shell.url },
     });

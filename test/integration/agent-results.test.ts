@@ -34,7 +34,8 @@ function reply(req: RecordedRequest) {
 
 beforeAll(async () => {
   gateway = await startFakeAnthropic({ handler: reply });
-  w = await startWorker({ dotenv: `ANTHROPIC_BASE_URL=${gateway.url}\nANTHROPIC_API_KEY=sk-results-test\n` });
+  // One event per request: the model repeating itself across requests is what is tested.
+  w = await startWorker({ settings: { CLAUDE_MEM_BATCH_MAX_EVENTS: '1' }, dotenv: `ANTHROPIC_BASE_URL=${gateway.url}\nANTHROPIC_API_KEY=sk-results-test\n` });
 });
 afterAll(async () => {
   await w?.stop();

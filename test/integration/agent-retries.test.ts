@@ -33,7 +33,8 @@ function route(req: RecordedRequest) {
 beforeAll(async () => {
   gateway = await startFakeAnthropic({ handler: route });
   w = await startWorker({
-    settings: { CLAUDE_MEM_QUEUE_MAX_ATTEMPTS: '2', CLAUDE_MEM_OUTAGE_PROBE_MAX_MS: String(PROBE_MAX_MS) },
+    // One event per request, so arrivals can be counted per event.
+    settings: { CLAUDE_MEM_QUEUE_MAX_ATTEMPTS: '2', CLAUDE_MEM_OUTAGE_PROBE_MAX_MS: String(PROBE_MAX_MS), CLAUDE_MEM_BATCH_MAX_EVENTS: '1' },
     dotenv: `ANTHROPIC_BASE_URL=${gateway.url}\nANTHROPIC_API_KEY=sk-retry-test-key\n`,
   });
 });

@@ -88,9 +88,15 @@ export function summaryXml(request: string): string {
   ].join('\n');
 }
 
-/** True when the request is the memory agent's Stop turn. */
+/** True when the request asks for the turn's summary (alone, or after a batch of tool calls). */
 export function isSummaryTurn(req: RecordedRequest): boolean {
-  return lastUserText(req.body).includes('Summarize the turn');
+  const text = lastUserText(req.body);
+  return text.includes('Summarize the turn') || text.includes('Claude has then finished this request');
+}
+
+/** The `<tool_call>` blocks of a memory-agent request, oldest first (one per tool event in the batch). */
+export function toolCalls(req: RecordedRequest): string[] {
+  return [...lastUserText(req.body).matchAll(/<tool_call status="\w+">[\s\S]*?<\/tool_call>/g)].map((m) => m[0]);
 }
 
 /**
@@ -102,22 +108,26 @@ export function toolOf(req: RecordedRequest): string {
   return all.at(-1)?.[1] ?? '';
 }
 
-/** A short stable id for the event a request is about (same event ⇒ same id, across retries). */
+const shortHash = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 10);
+
+/** A short stable id for the batch a request is about (same events ⇒ same id, across retries). */
 export function eventKey(req: RecordedRequest): string {
-  return createHash('sha256').update(lastUserText(req.body)).digest('hex').slice(0, 10);
+  return shortHash(lastUserText(req.body));
 }
 
-/** A memory-agent reply carrying `marker` (searchable), one distinct observation per event. */
+/**
+ * A memory-agent reply carrying `marker` (searchable): one distinct observation per tool call in
+ * the request, keyed by that call's text, and the summary when the turn asks for one.
+ */
 export function markedReply(marker: string) {
   return (req: RecordedRequest) => {
-    if (isSummaryTurn(req)) return { text: summaryXml(`${marker} request`) };
-    const key = eventKey(req);
-    return {
-      text: observationXml({
-        title: `${marker} ${toolOf(req)} event ${key}`,
-        narrative: `The ${marker} backend recorded the ${toolOf(req)} call ${key}.`,
-      }),
-    };
+    const parts = toolCalls(req).map((call) => {
+      const key = shortHash(call);
+      const tool = /^tool: (.+)$/m.exec(call)?.[1] ?? '';
+      return observationXml({ title: `${marker} ${tool} event ${key}`, narrative: `The ${marker} backend recorded the ${tool} call ${key}.` });
+    });
+    if (isSummaryTurn(req)) parts.push(summaryXml(`${marker} request`));
+    return { text: parts.join('\n') || '<skip/>' };
   };
 }
 
@@ -180,7 +190,12 @@ export const waitForQueueEmpty = (w: { url: string }, what = 'the queue to drain
 
 /** Lines of worker.log that mention `event=<id>` with the given message. */
 export function logLinesFor(log: string, message: string, eventId: number): string[] {
-  return log.split('\n').filter((l) => l.includes(` ${message} `) && new RegExp(`\\bevent=${eventId}\\b`).test(l));
+  return log.split('\n').filter((l) => l.includes(` ${message} `) && eventsOf(l).includes(eventId));
+}
+
+/** The event ids a log line is about (`events=3,4,5`). */
+function eventsOf(line: string): number[] {
+  return (/\bevents=([\d,]+)/.exec(line)?.[1] ?? '').split(',').filter(Boolean).map(Number);
 }
 
 /** Event ids mentioned by `Starting SDK query` lines, in order of first appearance. */
@@ -188,8 +203,7 @@ export function queriedEventIds(log: string): number[] {
   const ids: number[] = [];
   for (const l of log.split('\n')) {
     if (!l.includes(' Starting SDK query ')) continue;
-    const m = /\bevent=(\d+)\b/.exec(l);
-    if (m && !ids.includes(Number(m[1]))) ids.push(Number(m[1]));
+    for (const id of eventsOf(l)) if (!ids.includes(id)) ids.push(id);
   }
   return ids;
 }

@@ -100,7 +100,7 @@ it('an outage: one probe at a time, nothing charged, then every session resumes'
         inFlight--;
       }
     },
-    { CLAUDE_MEM_OUTAGE_PROBE_MAX_MS: '100' },
+    { CLAUDE_MEM_OUTAGE_PROBE_MAX_MS: '100', CLAUDE_MEM_BATCH_IDLE_MS: '0', CLAUDE_MEM_BATCH_MAX_EVENTS: '1' },
   );
   await sleep(1200);
   const status = await agent.status();

@@ -203,11 +203,12 @@ describe('parseAgentReply: titles and caps', () => {
     expect(r.warnings.filter((w) => /no title/.test(w))).toHaveLength(2);
   });
 
-  it('keeps at most 10 observations per reply', () => {
-    const text = Array.from({ length: 15 }, (_, i) => obs(`<type>change</type><title>obs ${i}</title>`)).join('\n');
+  it(`keeps at most PARSE_LIMITS.observations observations per reply`, () => {
+    const n = PARSE_LIMITS.observations;
+    const text = Array.from({ length: n + 5 }, (_, i) => obs(`<type>change</type><title>obs ${i}</title>`)).join('\n');
     const r = parseAgentReply(text);
-    expect(r.observations).toHaveLength(PARSE_LIMITS.observations);
-    expect(r.observations[9].title).toBe('obs 9');
+    expect(r.observations).toHaveLength(n);
+    expect(r.observations[n - 1].title).toBe(`obs ${n - 1}`);
     expect(r.warnings.join('\n')).toMatch(/ignored the last 5/);
   });
 

@@ -273,7 +273,7 @@ describe('ClaudeProvider configuration', () => {
 
   it('reports the public host when no base URL is set, and never a credential', () => {
     const p = new ClaudeProvider({ CLAUDE_MEM_MODEL: 'glm-4.7' }, { ANTHROPIC_API_KEY: 'sk-secret' });
-    expect(p.info).toEqual({ provider: 'claude', model: 'glm-4.7', baseUrlHost: 'api.anthropic.com' });
+    expect(p.info).toEqual({ provider: 'claude', model: 'glm-4.7', baseUrlHost: 'api.anthropic.com', baseUrl: 'https://api.anthropic.com' });
     expect(JSON.stringify(p.info)).not.toContain('sk-secret');
   });
 

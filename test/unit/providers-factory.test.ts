@@ -30,7 +30,7 @@ describe('createProvider', () => {
       {},
       opts,
     );
-    expect(oa.info).toEqual({ provider: 'openai', model: 'llama3', baseUrlHost: '127.0.0.1:11434' });
+    expect(oa.info).toEqual({ provider: 'openai', model: 'llama3', baseUrlHost: '127.0.0.1:11434', baseUrl: 'http://127.0.0.1:11434/v1' });
     expect(createProvider({ CLAUDE_MEM_PROVIDER: 'gemini' }, { GEMINI_API_KEY: 'k' }, opts)).toBeInstanceOf(GeminiProvider);
   });
 
@@ -57,22 +57,26 @@ describe('createProvider', () => {
 
 describe('describeProvider', () => {
   it('describes even a misconfigured provider without throwing or leaking credentials', () => {
-    expect(describeProvider({}, {})).toEqual({ provider: 'claude', model: 'claude-haiku-4-5-20251001', baseUrlHost: 'api.anthropic.com' });
+    expect(describeProvider({}, {})).toEqual({ provider: 'claude', model: 'claude-haiku-4-5-20251001', baseUrlHost: 'api.anthropic.com', baseUrl: 'https://api.anthropic.com' });
     expect(
       describeProvider({ CLAUDE_MEM_MODEL: 'glm-4.7' }, { ANTHROPIC_BASE_URL: 'https://user:pw@gw.example.com:8443/anthropic', ANTHROPIC_API_KEY: 'sk-s' }),
-    ).toEqual({ provider: 'claude', model: 'glm-4.7', baseUrlHost: 'gw.example.com:8443' });
+    ).toEqual({ provider: 'claude', model: 'glm-4.7', baseUrlHost: 'gw.example.com:8443', baseUrl: 'https://gw.example.com:8443/anthropic' }) // userinfo never shown;
     expect(describeProvider({ CLAUDE_MEM_PROVIDER: 'openrouter' }, {})).toEqual({
       provider: 'openrouter',
       model: '',
       baseUrlHost: 'openrouter.ai',
+      baseUrl: 'https://openrouter.ai/api/v1',
     });
-    expect(describeProvider({ CLAUDE_MEM_PROVIDER: 'openai' }, {})).toEqual({ provider: 'openai', model: '', baseUrlHost: '(not set)' });
+    expect(describeProvider({ CLAUDE_MEM_PROVIDER: 'openai' }, {})).toEqual({ provider: 'openai', model: '', baseUrlHost: '(not set)', baseUrl: '(not set)' });
     expect(describeProvider({ CLAUDE_MEM_PROVIDER: 'gemini' }, {})).toEqual({
       provider: 'gemini',
       model: 'gemini-2.5-flash-lite',
       baseUrlHost: 'generativelanguage.googleapis.com',
+      baseUrl: 'https://generativelanguage.googleapis.com',
     });
-    expect(describeProvider({ CLAUDE_MEM_PROVIDER: 'bogus' }, {})).toEqual({ provider: 'bogus', model: '', baseUrlHost: '' });
+    expect(describeProvider({ CLAUDE_MEM_PROVIDER: 'bogus' }, {})).toEqual({ provider: 'bogus', model: '', baseUrlHost: '', baseUrl: '' });
     expect(describeProvider({}, { ANTHROPIC_BASE_URL: 'not a url' }).baseUrlHost).toBe('(invalid URL)');
+    // A doubled /v1 stays visible; a query string (which may carry a key) never shows.
+    expect(describeProvider({}, { ANTHROPIC_BASE_URL: 'https://gw.example.com/v1?key=sk-q' }).baseUrl).toBe('https://gw.example.com/v1');
   });
 });

@@ -92,7 +92,7 @@ describe('openrouter preset', () => {
     ]);
     expect(res.model).toBe('anthropic/claude-haiku-4.5');
     expect(res.requestId).toMatch(/^req_fake_oa_/);
-    expect(p.info).toEqual({ provider: 'openrouter', model: 'anthropic/claude-haiku-4.5', baseUrlHost: `127.0.0.1:${fake.port}` });
+    expect(p.info).toMatchObject({ provider: 'openrouter', model: 'anthropic/claude-haiku-4.5', baseUrlHost: `127.0.0.1:${fake.port}` });
   });
 
   it('defaults X-Title to claude-mem and omits HTTP-Referer when no site URL is set', async () => {

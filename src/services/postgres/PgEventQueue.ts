@@ -189,6 +189,15 @@ export class PgEventQueue implements QueueRepository {
     return r.rowCount ?? 0;
   }
 
+  async release(eventIds: number[], retryAt: number): Promise<void> {
+    if (!eventIds.length) return;
+    for (const id of eventIds) this.held.delete(id);
+    await this.pool.query(
+      'UPDATE pending_events SET claimed_by = NULL, claimed_at = NULL, next_attempt_at = $1 WHERE id = ANY($2::bigint[])',
+      [retryAt, eventIds],
+    );
+  }
+
   async pruneSeen(before: number): Promise<number> {
     const r = await this.pool.query(
       `DELETE FROM seen_tool_uses s WHERE s.seen_at < $1

@@ -241,6 +241,11 @@ export class EventQueue {
       .run(currentWorkerId, now - leaseMs).changes;
   }
 
+  async release(eventIds: number[], retryAt: number): Promise<void> {
+    const stmt = this.db.prepare('UPDATE pending_events SET claimed_by = NULL, claimed_at = NULL, next_attempt_at = ? WHERE id = ?');
+    this.db.transaction(() => eventIds.forEach((id) => stmt.run(retryAt, id)))();
+  }
+
   async pruneSeen(before: number): Promise<number> {
     return this.db
       .prepare(

@@ -1,5 +1,5 @@
-// The memory agent: consumes the durable queue session by session, one LLM turn per event,
-// and stores what the model records. It owns the conversation window, the failure policy (an
+// The memory agent: consumes the durable queue session by session, one LLM request per batch of a
+// prompt's events (batching.ts), and stores what the model records. It owns the conversation window, the failure policy (an
 // outage pauses everything behind a breaker; only events the backend answered can be charged)
 // and the daily budget; providers only speak their protocol.
 import { buildIsolatedEnv } from '../../shared/EnvManager.js';
@@ -12,7 +12,8 @@ import type { Store } from '../store.js';
 import type { EventBus } from './EventBus.js';
 import { filesTouched } from './eventFormat.js';
 import { mergeFiles, parseAgentReply } from './parser.js';
-import { buildSessionIntroTurn, buildSummaryTurn, buildSystemPrompt, buildToolEventTurn } from './prompts.js';
+import { fieldCapFor, filesForObservation, formBatch } from './batching.js';
+import { buildBatchTurn, buildSessionIntroTurn, buildSummaryTurn, buildSystemPrompt } from './prompts.js';
 import { isOutage, OutageBreaker } from './OutageBreaker.js';
 import { createProvider, describeProvider } from './providerFactory.js';
 import { ProviderError, type Provider, type ProviderSession, type Turn } from './providers.js';
@@ -21,6 +22,8 @@ import type { AgentStatus } from './WorkerDeps.js';
 const MAX_CONCURRENT_SESSIONS = 3;
 const IDLE_SESSION_MS = 5 * 60_000;
 const MAX_RETRY_AFTER_MS = 60_000;
+/** Characters of tool input/output one batch request may carry (~12k tokens); fields shrink to fit. */
+const BATCH_MAX_CHARS = 48_000;
 /** Longest sleep with nothing scheduled: a safety net, never the way work is found. */
 const IDLE_POLL_MS = 5_000;
 /** A session that was offered but could not be claimed is not offered again for this long. */
@@ -263,26 +266,36 @@ export class MemoryAgent {
   }
 
   /**
-   * Processes one session's ready events in order until none is ready or processing must stop.
-   * Says how many events it claimed and completed. A probe sends one request and stops there.
+   * Processes one session's ready events in batches, in order, until none is ready or processing
+   * must stop. Says how many events it claimed and completed. A probe sends one request only.
    */
   private async drainSession(contentSessionId: string, probe: boolean): Promise<{ claimed: number; done: number }> {
     let done = 0;
     let claimed = 0;
     while (!this.stopped && this.provider && !this.paused && (probe || !this.breaker.open)) {
       if (await this.budgetExhausted()) break;
-      const [event] = await this.o.store.queue.claim(contentSessionId, this.o.workerId, 1);
-      if (!event) break;
-      claimed++;
+      const settings = this.o.settings();
+      const maxEvents = Math.max(1, getInt(settings, 'CLAUDE_MEM_BATCH_MAX_EVENTS'));
+      // One more than a batch holds, to see whether the prompt went on past it.
+      const rows = await this.o.store.queue.claim(contentSessionId, this.o.workerId, maxEvents + 1);
+      if (!rows.length) break;
+      claimed += rows.length;
+      const { batch, rest, dueAt } = formBatch(rows, { maxEvents, idleMs: getInt(settings, 'CLAUDE_MEM_BATCH_IDLE_MS'), now: Date.now() });
+      if (rest.length) await this.o.store.queue.release(rest.map((e) => e.id), 0);
+      if (dueAt !== null) {
+        // The prompt may still be running: wait for more of its tool calls (or its end).
+        await this.o.store.queue.release(batch.map((e) => e.id), dueAt);
+        break;
+      }
       let ok: boolean;
       try {
-        ok = await this.processEvent(event, probe);
+        ok = await this.processBatch(batch, probe);
       } catch (err) {
-        await this.releaseAfterInternalError(event, err);
+        await this.releaseAfterInternalError(batch, err);
         break;
       }
       if (!ok) break;
-      done++;
+      done += batch.length;
       if (probe) {
         this.recover();
         break;
@@ -300,25 +313,26 @@ export class MemoryAgent {
   }
 
   /**
-   * Recording an outcome failed (a store error, not the backend). Without this the event would stay
-   * claimed by this worker until a restart; release it for a later try instead, without counting
-   * an attempt — the event is not at fault.
+   * Recording an outcome failed (a store error, not the backend). Without this the events would stay
+   * claimed by this worker until a restart; release them for a later try instead, without counting
+   * an attempt — the events are not at fault.
    */
-  private async releaseAfterInternalError(event: PendingEventRow, err: unknown): Promise<void> {
+  private async releaseAfterInternalError(batch: PendingEventRow[], err: unknown): Promise<void> {
     this.recordError(err);
-    this.o.log.error('Memory agent could not record the outcome of an event; it will be retried', {
-      event: event.id,
-      session: event.content_session_id,
+    const ids = batch.map((e) => e.id);
+    this.o.log.error('Memory agent could not record the outcome of a batch; it will be retried', {
+      events: ids.join(','),
+      session: batch[0].content_session_id,
       error: err,
     });
     try {
-      await this.o.store.queue.fail([event.id], redactSecrets(err instanceof Error ? err.message : String(err)), {
+      await this.o.store.queue.fail(ids, redactSecrets(err instanceof Error ? err.message : String(err)), {
         retryAt: Date.now() + MAX_RETRY_AFTER_MS,
         maxAttempts: Infinity,
         countAttempt: false,
       });
     } catch (again) {
-      this.o.log.error('Memory agent could not release the event either', { event: event.id, error: again });
+      this.o.log.error('Memory agent could not release the events either', { events: ids.join(','), error: again });
     }
   }
 
@@ -343,6 +357,7 @@ export class MemoryAgent {
       state.userPrompt = prompt?.prompt_text ?? null;
       state.promptNumber = promptNumber;
       state.recorded = [];
+      state.window = [];
       state.intro = {
         role: 'user',
         content: buildSessionIntroTurn({ project: event.project, userPrompt: state.userPrompt ?? '', promptNumber }),
@@ -352,37 +367,39 @@ export class MemoryAgent {
     return state;
   }
 
-  private eventTurn(event: PendingEventRow, state: SessionState): string {
-    const maxFieldChars = getInt(this.o.settings(), 'CLAUDE_MEM_FIELD_MAX_CHARS');
-    if (event.kind === 'tool') return buildToolEventTurn(event.payload as ToolEventPayload, { maxFieldChars });
-    return buildSummaryTurn({
-      lastAssistantMessage: (event.payload as SummarizePayload).last_assistant_message,
-      userPrompt: state.userPrompt,
+  /** The user turn for a batch: its tool calls (fields capped so the whole batch stays bounded), and the summary request when the turn ended. */
+  private batchTurn(batch: PendingEventRow[], state: SessionState): string {
+    const settings = this.o.settings();
+    const tools = batch.filter((e) => e.kind === 'tool').map((e) => e.payload as ToolEventPayload);
+    const end = batch.find((e) => e.kind === 'summarize');
+    const lastAssistantMessage = end ? (end.payload as SummarizePayload).last_assistant_message : '';
+    if (!tools.length) return buildSummaryTurn({ lastAssistantMessage, userPrompt: state.userPrompt, recorded: state.recorded });
+    return buildBatchTurn({
+      events: tools,
+      maxFieldChars: fieldCapFor(tools.length, getInt(settings, 'CLAUDE_MEM_FIELD_MAX_CHARS'), BATCH_MAX_CHARS),
       recorded: state.recorded,
+      summary: end ? { lastAssistantMessage } : null,
     });
   }
 
-  /** Sends one request for the event; returns false when the session's processing should stop for now. */
-  private async processEvent(event: PendingEventRow, probe: boolean): Promise<boolean> {
+  /** Sends one request for the batch; returns false when the session's processing should stop for now. */
+  private async processBatch(batch: PendingEventRow[], probe: boolean): Promise<boolean> {
     const settings = this.o.settings();
-    const state = await this.sessionState(event);
-    const userTurn: Turn = { role: 'user', content: this.eventTurn(event, state) };
-    // Bounded history: the intro, a fixed acknowledgement, the last N exchanges, the new event.
-    const turns: Turn[] = [
-      state.intro!,
-      { role: 'assistant', content: '<skip/>' },
-      ...state.window,
-      userTurn,
-    ];
+    const first = batch[0];
+    const state = await this.sessionState(first);
+    const userTurn: Turn = { role: 'user', content: this.batchTurn(batch, state) };
+    // Bounded history: the intro, a fixed acknowledgement, the last N exchanges, the new batch.
+    const turns: Turn[] = [state.intro!, { role: 'assistant', content: '<skip/>' }, ...state.window, userTurn];
+    const ids = batch.map((e) => e.id);
     const started = Date.now();
     this.o.log.info('Starting SDK query', {
       provider: this.providerInfo.provider,
       model: this.providerInfo.model,
       baseUrlHost: this.providerInfo.baseUrlHost,
-      session: event.content_session_id,
-      event: event.id,
-      kind: event.kind,
-      attempt: event.attempts + 1,
+      session: first.content_session_id,
+      events: ids.join(','),
+      kinds: [...new Set(batch.map((e) => e.kind))].join(','),
+      attempt: first.attempts + 1,
       ...(probe ? { probe: true } : {}),
     });
     // One controller per request, tied to stop(): nothing accumulates on a long-lived signal.
@@ -395,8 +412,8 @@ export class MemoryAgent {
       this.o.log.info('Response received', {
         provider: this.providerInfo.provider,
         model: res.model,
-        session: event.content_session_id,
-        event: event.id,
+        session: first.content_session_id,
+        events: ids.join(','),
         inputTokens: res.usage.input_tokens,
         outputTokens: res.usage.output_tokens,
         cacheRead: res.usage.cache_read_tokens,
@@ -407,39 +424,43 @@ export class MemoryAgent {
       // The model's words are input too: a key it repeats (from a tool output it was shown, or
       // invented by a prompt injection) is redacted before it is stored or sent back as history.
       const replyText = redactSecrets(res.text);
-      await this.storeResult(event, state, replyText, res.usage, res.model);
+      await this.storeResult(batch, state, replyText, res.usage, res.model);
       const historyTurns = Math.max(0, getInt(settings, 'CLAUDE_MEM_AGENT_HISTORY_TURNS'));
-      state.window.push(userTurn, { role: 'assistant', content: replyText.trim() || '<skip/>' });
-      state.window = state.window.slice(-historyTurns * 2);
-      if (event.kind === 'summarize') state.window = [];
+      // (slice(-0) would keep everything: with no history, keep none.)
+      state.window = historyTurns === 0 ? [] : [...state.window, userTurn, { role: 'assistant' as const, content: replyText.trim() || '<skip/>' }].slice(-historyTurns * 2);
+      if (batch.some((e) => e.kind === 'summarize')) {
+        state.window = [];
+        state.recorded = [];
+      }
       return true;
     } catch (err) {
       if (!this.stopped) {
         this.recordError(err);
         this.o.log.error(`SDK query failed: ${err instanceof Error ? err.message : String(err)}`, {
           provider: this.providerInfo.provider,
-          session: event.content_session_id,
-          event: event.id,
+          session: first.content_session_id,
+          events: ids.join(','),
           ...(probe ? { probe: true } : {}),
         });
       }
-      return this.handleFailure(event, err, probe);
+      return this.handleFailure(batch, err, probe);
     } finally {
       this.abort.signal.removeEventListener('abort', onStop);
     }
   }
 
-  private async handleFailure(event: PendingEventRow, err: unknown, probe: boolean): Promise<boolean> {
+  private async handleFailure(batch: PendingEventRow[], err: unknown, probe: boolean): Promise<boolean> {
     const message = redactSecrets(err instanceof Error ? err.message : String(err ?? 'stopped'));
     const settings = this.o.settings();
-    const release = () => this.o.store.queue.fail([event.id], message, { retryAt: 0, maxAttempts: Infinity, countAttempt: false });
+    const ids = batch.map((e) => e.id);
+    const release = () => this.o.store.queue.fail(ids, message, { retryAt: 0, maxAttempts: Infinity, countAttempt: false });
     if (this.stopped) {
-      // Shutting down: release the event untouched for the next start.
+      // Shutting down: release the events untouched for the next start.
       await release();
       return false;
     }
     if (isOutage(err)) {
-      // The backend is unavailable: the event is not at fault. Release it uncounted and pause
+      // The backend is unavailable: the events are not at fault. Release them uncounted and pause
       // the whole agent until a probe gets an answer.
       await release();
       const wasOpen = this.breaker.open;
@@ -466,67 +487,74 @@ export class MemoryAgent {
       this.pause(err);
       return false;
     }
-    // The backend answered, and refused this event (or the reply could not be used): charge it.
-    const attempts = event.attempts + 1;
+    // The backend answered, and refused this batch (or the reply could not be used): charge it.
+    // Charged events are retried one at a time (formBatch), which isolates the one at fault.
+    const attempts = batch[0].attempts + 1;
     const base = this.o.retryBaseMs ?? 1000;
-    const { deadLettered } = await this.o.store.queue.fail([event.id], message, {
+    const { deadLettered } = await this.o.store.queue.fail(ids, message, {
       retryAt: Date.now() + base * 5 * 2 ** Math.min(attempts, 8),
       maxAttempts: getInt(settings, 'CLAUDE_MEM_QUEUE_MAX_ATTEMPTS'),
       countAttempt: true,
     });
     if (deadLettered.length) {
-      this.o.log.error('Event dead-lettered after repeated failures', { event: event.id, session: event.content_session_id, error: message });
+      this.o.log.error('Event dead-lettered after repeated failures', { events: deadLettered.join(','), session: batch[0].content_session_id, error: message });
     }
     this.o.bus.emit('queue', { depth: await this.o.store.queue.depth(), deadLettered });
     return false;
   }
 
-  private async storeResult(event: PendingEventRow, state: SessionState, text: string, usage: TokenUsage, model: string) {
+  private async storeResult(batch: PendingEventRow[], state: SessionState, text: string, usage: TokenUsage, model: string) {
+    const first = batch[0];
     const parsed = parseAgentReply(text);
-    for (const w of parsed.warnings) this.o.log.debug('Reply parser', { event: event.id, note: w });
+    for (const w of parsed.warnings) this.o.log.debug('Reply parser', { events: batch.map((e) => e.id).join(','), note: w });
+    const tools = batch.filter((e) => e.kind === 'tool').map((e) => e.payload as ToolEventPayload);
     const observations: ObservationInput[] = [];
-    if (event.kind === 'tool') {
-      const payload = event.payload as ToolEventPayload;
-      const seen = filesTouched(payload.tool_name, payload.tool_input);
+    if (tools.length) {
       const share = shareUsage(usage, parsed.observations.length);
+      const agentIds = new Set(tools.map((t) => t.agent_id ?? null));
+      const touched = tools.map((t) => filesTouched(t.tool_name, t.tool_input));
+      const allTouched = { read: touched.flatMap((t) => t.read), modified: touched.flatMap((t) => t.modified) };
       for (const p of parsed.observations) {
-        const merged = mergeFiles(p, seen, payload.cwd);
+        // One call: its files are the observation's. Several: only those the observation names.
+        const files = tools.length === 1 ? mergeFiles(p, touched[0], tools[0].cwd) : { ...p, ...filesForObservation(p, allTouched, tools[0].cwd) };
+        const merged = { ...p, files_read: files.files_read, files_modified: files.files_modified };
         state.recorded.push(`[${merged.type}] ${merged.title}`);
         if (state.recorded.length > 200) state.recorded.splice(0, state.recorded.length - 100);
         observations.push({
-          content_session_id: event.content_session_id,
-          project: event.project,
+          content_session_id: first.content_session_id,
+          project: first.project,
           ...merged,
-          prompt_number: payload.prompt_number ?? null,
-          agent_id: payload.agent_id ?? null,
+          prompt_number: tools[0].prompt_number ?? null,
+          agent_id: agentIds.size === 1 ? (tools[0].agent_id ?? null) : null,
           model,
           tokens: share,
         });
       }
     }
+    const end = batch.find((e) => e.kind === 'summarize');
     const summary =
-      event.kind === 'summarize' && parsed.summary
+      end && parsed.summary
         ? {
-            content_session_id: event.content_session_id,
-            project: event.project,
+            content_session_id: first.content_session_id,
+            project: first.project,
             ...parsed.summary,
-            prompt_number: (event.payload as SummarizePayload).prompt_number ?? null,
+            prompt_number: (end.payload as SummarizePayload).prompt_number ?? null,
             model,
             tokens: usage,
           }
         : null;
-    const result = await this.o.store.queue.complete([event.id], { observations, summary });
+    const result = await this.o.store.queue.complete(batch.map((e) => e.id), { observations, summary });
     const newIds = result.observations.filter((r) => r.inserted).map((r) => r.id);
     if (newIds.length) {
       for (const o of await this.o.store.sessions.getObservations(newIds)) this.o.bus.emit('observation', o);
     }
     if (result.summary?.inserted) {
-      const [s] = await this.o.store.sessions.listSummaries({ projects: [event.project], limit: 1 });
+      const [s] = await this.o.store.sessions.listSummaries({ projects: [first.project], limit: 1 });
       if (s) this.o.bus.emit('summary', s);
     }
     this.o.bus.emit('queue', { depth: await this.o.store.queue.depth() });
-    this.o.log.debug('Event processed', {
-      event: event.id,
+    this.o.log.debug('Batch processed', {
+      events: batch.map((e) => e.id).join(','),
       observations: newIds.length,
       duplicates: result.observations.length - newIds.length,
       summary: result.summary?.inserted ?? false,

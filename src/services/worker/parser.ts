@@ -39,7 +39,8 @@ export interface ParsedReply {
 }
 
 export const PARSE_LIMITS = {
-  observations: 10,
+  // A batch holds up to CLAUDE_MEM_BATCH_MAX_EVENTS tool calls (default 20); a few per call at most.
+  observations: 60,
   title: 200,
   subtitle: 500,
   narrative: 4000,

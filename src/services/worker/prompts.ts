@@ -9,7 +9,7 @@ import { renderValue, truncateMiddle } from './eventFormat.js';
 
 const SYSTEM_PROMPT = `You are a memory recorder. You watch a developer's Claude Code session from the outside and write down what is worth remembering about the PROJECT for future sessions: what was built, fixed, changed, learned or decided, and why; how things work; gotchas and their workarounds. You do not talk to the developer and you never use tools.
 
-You receive the developer's request, then one message per tool call Claude made (tool, input, and its output or error). Failed calls matter too: a wrong assumption, a missing file or a failing command can teach something.
+You receive the developer's request, then messages holding the tool calls Claude made for it, in order, several per message (tool, input, and its output or error). Failed calls matter too: a wrong assumption, a missing file or a failing command can teach something. Consider every tool call in a message; titles already recorded for the request are listed so you do not record them twice.
 
 Record knowledge, not activity. "Claude read src/app.ts" is not a memory; "main() in src/app.ts prints greet('sandbox') from src/util.ts" is. Skip routine reads, listings and status checks that teach nothing new. Write one observation per distinct learning, and none when nothing is worth keeping. Several tool calls may build up one learning: record it once, when it is clear.
 
@@ -36,7 +36,7 @@ If nothing is worth recording, reply exactly <skip/> (or nothing).
 
 Never record secrets: no API keys, tokens, passwords, private keys or credentials, even partially; say "a credential" instead.
 
-When asked for a summary of the turn, reply with exactly one block:
+When asked for a summary of the turn, reply with exactly one block (after the observations, when the same message also holds tool calls):
 
 <summary>
   <request>what the developer asked for</request>
@@ -80,7 +80,7 @@ export function buildSessionIntroTurn(input: SessionIntroInput): string {
     request ? truncateMiddle(request, max) : '(empty)',
     '</user_request>',
     '',
-    'Tool calls made for this request follow, one per message. Record nothing from this message alone unless the request itself states a lasting fact or decision about the project; otherwise reply <skip/>.',
+    'Tool calls made for this request follow, in batches. Record nothing from this message alone unless the request itself states a lasting fact or decision about the project; otherwise reply <skip/>.',
   );
   return lines.join('\n');
 }
@@ -115,6 +115,39 @@ export function buildToolEventTurn(event: ToolEventPayload, opts: ToolEventTurnO
     lines.push('<output>', renderValue(event.tool_response, max), '</output>');
   }
   lines.push('</tool_call>');
+  return lines.join('\n');
+}
+
+export interface BatchTurnInput {
+  events: ToolEventPayload[];
+  /** Bound for each rendered field of each call. */
+  maxFieldChars: number;
+  /** Titles already recorded for this request, so the model does not record them again. */
+  recorded?: string[];
+  /** Set when the turn ended with this batch: the summary is asked for in the same request. */
+  summary?: Omit<SummaryTurnInput, 'recorded' | 'userPrompt'> | null;
+}
+
+/** Several tool calls of one request in one user turn, optionally followed by the turn's summary request. */
+export function buildBatchTurn(input: BatchTurnInput): string {
+  const lines = [`${input.events.length} tool call${input.events.length === 1 ? '' : 's'} made for the request, in order:`];
+  for (const e of input.events) lines.push(buildToolEventTurn(e, { maxFieldChars: input.maxFieldChars }));
+  const recorded = (input.recorded ?? []).slice(-40);
+  if (recorded.length) lines.push('<recorded_observations>', ...recorded.map((t) => `- ${truncateMiddle(t, 200)}`), '</recorded_observations>');
+  if (input.summary) {
+    const max = input.summary.maxChars ?? DEFAULT_PROMPT_MAX_CHARS;
+    const last = input.summary.lastAssistantMessage.trim();
+    lines.push(
+      'Claude has then finished this request. Its final message:',
+      '<final_message>',
+      last ? truncateMiddle(last, max) : '(empty)',
+      '</final_message>',
+      '',
+      'Reply with the observations worth keeping from these tool calls (or none), then exactly one <summary> block (request, investigated, learned, completed, next_steps, notes) covering the whole request. Leave a field empty rather than guess.',
+    );
+  } else {
+    lines.push('', 'Reply with the observations worth keeping from these tool calls, or <skip/>.');
+  }
   return lines.join('\n');
 }
 
