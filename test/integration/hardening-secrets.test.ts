@@ -54,6 +54,8 @@ beforeAll(async () => {
     },
   });
   w = await startWorker({
+    // One event per request, so the echo above shows the model everything one event carried.
+    settings: { CLAUDE_MEM_BATCH_MAX_EVENTS: '1' },
     dotenv: `ANTHROPIC_BASE_URL=${gateway.url}\nANTHROPIC_API_KEY=${S.anthropicEnv}\nOPENAI_API_KEY=${S.openaiEnv}\n`,
     // The user's shell holds a token too: it must never travel anywhere.
     env: { GITHUB_TOKEN: S.githubShellEnv, CLAUDE_MEM_LOG_LEVEL: 'DEBUG' },

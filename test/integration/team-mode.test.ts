@@ -30,13 +30,17 @@ beforeAll(async () => {
   root = fs.realpathSync(tempDir('cm-team-int-'));
   fake = await startFakeAnthropic({
     handler: async (req) => {
-      const marker = /marker-([a-z0-9-]+)/.exec(lastUserText(req.body))?.[1] ?? 'none';
-      requestsFor.set(marker, (requestsFor.get(marker) ?? 0) + 1);
-      if (marker === hangOn && requestsFor.get(marker) === 1) {
+      // A batch may carry several events: one observation per marker.
+      const markers = [...new Set([...lastUserText(req.body).matchAll(/marker-([a-z0-9-]+)/g)].map((m) => m[1]))];
+      for (const marker of markers) requestsFor.set(marker, (requestsFor.get(marker) ?? 0) + 1);
+      if (hangOn && markers.includes(hangOn) && requestsFor.get(hangOn) === 1) {
         hung?.();
         await new Promise((r) => setTimeout(r, 30_000)); // the worker is killed before this ends
       }
-      return { text: observationXml({ title: `Finding ${marker}`, narrative: `Observed marker-${marker} while working on the login redirect.` }) };
+      if (!markers.length) return { text: '<skip/>' };
+      return {
+        text: markers.map((marker) => observationXml({ title: `Finding ${marker}`, narrative: `Observed marker-${marker} while working on the login redirect.` })).join('\n'),
+      };
     },
   });
 });
@@ -59,7 +63,8 @@ function checkout(dir: string, remote: string | null): string {
 async function machine(name: string, dataDir = path.join(root, `${name}-data`)): Promise<WorkerHandle> {
   const w = await startWorker({
     dataDir,
-    settings: { CLAUDE_MEM_DATABASE_URL: url, CLAUDE_MEM_SHARED_PROJECTS: 'github.com/acme/*' },
+    // One event per request: the kill test needs a request to hang on one event while its neighbours are done.
+    settings: { CLAUDE_MEM_DATABASE_URL: url, CLAUDE_MEM_SHARED_PROJECTS: 'github.com/acme/*', CLAUDE_MEM_BATCH_MAX_EVENTS: '1' },
     dotenv: `ANTHROPIC_BASE_URL=${fake.url}\nANTHROPIC_API_KEY=sk-ant-test-000000000000\n`,
   });
   workers.push(w);
