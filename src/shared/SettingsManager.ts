@@ -6,7 +6,7 @@ import path from 'node:path';
 import { JsonFileError, parseJsonText, writeFileAtomic } from './fsutil.js';
 import { ensureDataDir, settingsPath } from './paths.js';
 
-type SettingKind =
+export type SettingKind =
   | { type: 'string'; nonEmpty?: boolean }
   | { type: 'enum'; values: readonly string[] }
   | { type: 'int'; min?: number; max?: number }
@@ -264,6 +264,11 @@ export const SETTINGS_DEFAULTS: Readonly<Settings> = Object.freeze(
 
 export const SETTINGS_DESCRIPTIONS: Readonly<Record<SettingsKey, string>> = Object.freeze(
   Object.fromEntries(SETTINGS_KEYS.map((k) => [k, SETTINGS_SPEC[k].description])) as Record<SettingsKey, string>,
+);
+
+/** How each setting is validated, for forms: enums list their values, ints their range. */
+export const SETTINGS_KINDS: Readonly<Record<SettingsKey, SettingKind>> = Object.freeze(
+  Object.fromEntries(SETTINGS_KEYS.map((k) => [k, SETTINGS_SPEC[k].kind])) as Record<SettingsKey, SettingKind>,
 );
 
 /** Keys holding credentials: the viewer shows them write-only and messages never echo them. */

@@ -65,6 +65,10 @@ export interface Health {
   provider: string;
   model: string;
   baseUrlHost: string;
+  /** The whole base URL (scheme, host, path; never credentials). */
+  baseUrl?: string;
+  /** The backend does not answer: the agent waits and probes once at nextProbeAt. */
+  outage?: { since: string; nextProbeAt: string; probes: number; lastError: string } | null;
   lastError: { message: string; kind?: string; at: string } | null;
   paused: string | null;
   budget: { dailyLimit: number; spentToday: number; exhausted: boolean };
@@ -97,11 +101,19 @@ export interface QueueState {
   deadLetters: DeadLetter[];
 }
 
+export type SettingKind =
+  | { type: 'enum'; values: string[] }
+  | { type: 'bool' }
+  | { type: 'int'; min?: number; max?: number }
+  | { type: 'string' | 'url' | 'list' | 'database-url' };
+
 export interface SettingsState {
   settings: Record<string, string>;
   descriptions: Record<string, string>;
   secretKeys: string[];
   credentials: Record<string, { set: boolean; source: string }>;
+  /** How each setting is validated: enums carry their allowed values (rendered as a select). */
+  kinds?: Record<string, SettingKind>;
   issues: Array<{ key?: string; message: string }>;
 }
 

@@ -103,7 +103,12 @@ export class Feed {
     this.loading = true;
     const gen = this.generation;
     this.more.disabled = true;
-    this.status.textContent = 'Loading…';
+    // One progress message at a time: the first page says so in the status line (the button is
+    // hidden then), later pages on the button itself.
+    if (this.rendered === 0) {
+      this.more.hidden = true;
+      this.status.textContent = 'Loading…';
+    } else this.more.textContent = 'Loading older…';
     try {
       let added = 0;
       while (added < count) {
@@ -129,6 +134,7 @@ export class Feed {
       if (gen === this.generation) {
         this.loading = false;
         this.more.disabled = false;
+        this.more.textContent = 'Load older';
         this.more.hidden = this.allDone();
       }
     }

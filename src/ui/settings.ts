@@ -1,16 +1,21 @@
 // Settings: every key of settings.json with its description as help text, validation errors next
 // to the field, and write-only credentials (the page only ever learns "set / not set" and where from).
-import { api, ApiError, errorMessage, type SettingsState } from './api.js';
+// Fixed choices come from the worker's settings schema: a select for one-of settings, a checkbox for
+// true/false ones, so nothing can be mistyped there.
+import { api, ApiError, errorMessage, type SettingKind, type SettingsState } from './api.js';
 import { h, mount, toast } from './dom.js';
 
-// Suggested values for the keys that take one of a few words (the worker validates either way).
-const SUGGESTIONS: Record<string, string[]> = {
-  CLAUDE_MEM_PROVIDER: ['claude', 'openrouter', 'gemini', 'openai'],
-  CLAUDE_MEM_CLAUDE_TRANSPORT: ['api', 'agent-sdk'],
-  CLAUDE_MEM_LOG_LEVEL: ['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'],
-  CLAUDE_MEM_CONTEXT_FULL_FIELD: ['narrative', 'facts'],
-  CLAUDE_MEM_EMBEDDINGS: ['none', 'openai', 'local'],
-};
+type Control = HTMLInputElement | HTMLSelectElement;
+
+/** A control's value as settings.json holds it ("true"/"false" for a checkbox). */
+function valueOf(c: Control): string {
+  return c instanceof HTMLInputElement && c.type === 'checkbox' ? String(c.checked) : c.value;
+}
+
+function setValue(c: Control, value: string): void {
+  if (c instanceof HTMLInputElement && c.type === 'checkbox') c.checked = value === 'true';
+  else c.value = value;
+}
 
 const GROUPS: Array<[string, RegExp]> = [
   ['Memory agent', /^CLAUDE_MEM_(PROVIDER|MODEL|CLAUDE_TRANSPORT|AUTODETECT|OPENROUTER_|OPENAI_|GEMINI_)/],
@@ -21,11 +26,9 @@ const GROUPS: Array<[string, RegExp]> = [
   ['Worker', /^CLAUDE_MEM_/],
 ];
 
-const isBoolValue = (v: string) => v === 'true' || v === 'false';
-
 export function initSettings(root: HTMLElement): { refresh: () => Promise<void> } {
   let loaded: SettingsState | null = null;
-  const inputs = new Map<string, HTMLInputElement>();
+  const inputs = new Map<string, Control>();
   const restartBox = h('div', { id: 'restart-box', class: 'banner banner-info', hidden: true });
 
   const showRestart = (why: string) => {
@@ -64,27 +67,40 @@ export function initSettings(root: HTMLElement): { refresh: () => Promise<void> 
     btn.textContent = 'Restart worker';
   };
 
-  const field = (key: string, value: string, description: string, secret: boolean): HTMLElement => {
-    const id = `set-${key}`;
-    const suggestions = SUGGESTIONS[key] ?? (isBoolValue(value) ? ['true', 'false'] : null);
-    const input = h('input', {
-      id,
-      name: key,
+  const control = (key: string, id: string, value: string, secret: boolean, kind: SettingKind | undefined): Control => {
+    const described = { id, name: key, 'aria-describedby': `${id}-help ${id}-err` };
+    if (!secret && kind?.type === 'enum') {
+      // A value the list does not know (hand-edited file) stays visible rather than silently changing.
+      const values = kind.values.includes(value) ? kind.values : [value, ...kind.values];
+      const select = h('select', described, ...values.map((v) => h('option', { value: v }, v)));
+      select.value = value;
+      return select;
+    }
+    if (!secret && kind?.type === 'bool') {
+      const box = h('input', { ...described, type: 'checkbox', class: 'checkbox' });
+      box.checked = value === 'true';
+      return box;
+    }
+    return h('input', {
+      ...described,
       type: secret ? 'password' : 'text',
       value: secret ? '' : value,
+      inputmode: kind?.type === 'int' ? 'numeric' : null,
       autocomplete: secret ? 'new-password' : 'off',
       spellcheck: 'false',
       placeholder: secret ? 'write-only: leave empty to keep' : '',
-      list: suggestions ? `${id}-list` : null,
-      'aria-describedby': `${id}-help ${id}-err`,
     });
+  };
+
+  const field = (key: string, value: string, description: string, secret: boolean, kind: SettingKind | undefined): HTMLElement => {
+    const id = `set-${key}`;
+    const input = control(key, id, value, secret, kind);
     inputs.set(key, input);
+    const label = h('label', { for: id }, key.replace(/^CLAUDE_MEM_/, ''), h('span', { class: 'sr-only' }, ` (${key})`));
     return h(
       'div',
-      { class: 'field', 'data-key': key },
-      h('label', { for: id }, key.replace(/^CLAUDE_MEM_/, ''), h('span', { class: 'sr-only' }, ` (${key})`)),
-      input,
-      suggestions ? h('datalist', { id: `${id}-list` }, ...suggestions.map((s) => h('option', { value: s }))) : null,
+      { class: `field${kind?.type === 'bool' ? ' field-bool' : ''}`, 'data-key': key },
+      ...(kind?.type === 'bool' ? [h('div', { class: 'bool-row' }, input, label)] : [label, input]),
       h('p', { class: 'hint', id: `${id}-help` }, description, h('code', { class: 'key' }, key)),
       h('p', { class: 'field-error', id: `${id}-err`, hidden: true }),
     );
@@ -102,7 +118,7 @@ export function initSettings(root: HTMLElement): { refresh: () => Promise<void> 
   };
 
   const showFieldErrors = (fields: Record<string, string>): boolean => {
-    let first = null as HTMLInputElement | null;
+    let first = null as Control | null;
     for (const [key, message] of Object.entries(fields)) {
       const input = inputs.get(key);
       const err = document.getElementById(`set-${key}-err`);
@@ -127,7 +143,7 @@ export function initSettings(root: HTMLElement): { refresh: () => Promise<void> 
     const changed: Record<string, string> = {};
     for (const [key, input] of inputs) {
       const secret = loaded.secretKeys.includes(key);
-      if (secret ? input.value !== '' : input.value !== loaded.settings[key]) changed[key] = input.value;
+      if (secret ? input.value !== '' : valueOf(input) !== loaded.settings[key]) changed[key] = valueOf(input);
     }
     if (!Object.keys(changed).length) {
       toast('Nothing changed.');
@@ -137,7 +153,7 @@ export function initSettings(root: HTMLElement): { refresh: () => Promise<void> 
     try {
       const res = await api.saveSettings(changed);
       loaded.settings = res.settings;
-      for (const [key, input] of inputs) input.value = loaded.secretKeys.includes(key) ? '' : (res.settings[key] ?? '');
+      for (const [key, input] of inputs) setValue(input, loaded.secretKeys.includes(key) ? '' : (res.settings[key] ?? ''));
       toast('Settings saved.');
       if (res.restartRequired) showRestart('Some of these changes take effect after the worker restarts.');
     } catch (err) {
@@ -226,7 +242,7 @@ export function initSettings(root: HTMLElement): { refresh: () => Promise<void> 
         ...groups
           .filter(([, ks]) => ks.length)
           .map(([label, ks]) =>
-            h('fieldset', { class: 'group' }, h('legend', {}, label), ...ks.map((k) => field(k, state.settings[k], state.descriptions[k] ?? '', state.secretKeys.includes(k)))),
+            h('fieldset', { class: 'group' }, h('legend', {}, label), ...ks.map((k) => field(k, state.settings[k], state.descriptions[k] ?? '', state.secretKeys.includes(k), state.kinds?.[k]))),
           ),
         formError,
         h('div', { class: 'actions sticky-actions' }, button),

@@ -19,6 +19,17 @@ function budgetMeter(b: Health['budget']): HTMLElement {
   );
 }
 
+/** The backend is unreachable: since when, when the agent tries again, and what it said last. */
+function outageBanner(o: NonNullable<Health['outage']>): HTMLElement {
+  const inSeconds = Math.max(0, Math.round((Date.parse(o.nextProbeAt) - Date.now()) / 1000));
+  return h(
+    'div',
+    { class: 'banner banner-warn', id: 'outage', role: 'status' },
+    h('p', {}, h('strong', {}, 'Backend unavailable'), ' since ', h('time', { datetime: o.since, title: new Date(o.since).toLocaleString() }, o.since), `, next probe in ${inSeconds}s`, o.probes ? ` (${o.probes} failed probe${o.probes === 1 ? '' : 's'} so far)` : '', '. Events wait in the queue; none are lost.'),
+    h('pre', { class: 'error-text', id: 'outage-error' }, o.lastError),
+  );
+}
+
 function healthCard(hl: Health): HTMLElement {
   const uptime = hl.uptimeSeconds < 3600 ? `${Math.round(hl.uptimeSeconds / 60)} min` : `${(hl.uptimeSeconds / 3600).toFixed(1)} h`;
   return h(
@@ -26,6 +37,7 @@ function healthCard(hl: Health): HTMLElement {
     { class: 'panel', 'aria-labelledby': 'health-h' },
     h('h2', { id: 'health-h' }, 'Worker'),
     hl.paused ? h('p', { class: 'banner banner-warn', id: 'paused-reason' }, h('strong', {}, 'Paused: '), hl.paused) : null,
+    hl.outage ? outageBanner(hl.outage) : null,
     kv([
       ['Status', hl.status],
       ['Version', hl.version],
@@ -33,7 +45,7 @@ function healthCard(hl: Health): HTMLElement {
       ['Uptime', uptime],
       ['Provider', hl.provider],
       ['Model', hl.model],
-      ['Endpoint', hl.baseUrlHost || '—'],
+      ['Endpoint', h('code', { id: 'endpoint', class: 'endpoint' }, hl.baseUrl || hl.baseUrlHost || '—')],
       ['Queue depth', formatNumber(hl.queueDepth)],
       ['Dead-lettered', formatNumber(hl.deadLetters)],
     ]),

@@ -267,6 +267,55 @@ describe('feed', () => {
     expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
   });
 
+  it('shows one progress message at a time (never "Loading…" beside "Load older") and has an icon', async () => {
+    const context = await browser.newContext({ viewport: DESKTOP });
+    const p = await context.newPage();
+    // Watch every DOM change from the first render on.
+    await p.addInitScript(() => {
+      const w = window as unknown as { __bothShown: number; __loadingSeen: number };
+      w.__bothShown = 0;
+      w.__loadingSeen = 0;
+      const check = () => {
+        const status = document.querySelector('.feed-status')?.textContent ?? '';
+        const more = document.getElementById('feed-more');
+        if (/Loading/.test(status)) w.__loadingSeen++;
+        if (/Loading/.test(status) && more && !more.hidden) w.__bothShown++;
+      };
+      new MutationObserver(check).observe(document, { subtree: true, childList: true, characterData: true, attributes: true });
+    });
+    const requested: string[] = [];
+    p.on('request', (r) => requested.push(new URL(r.url()).pathname));
+    // Hold the second page of observations until the button has been looked at.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    await p.route('**/api/observations?*', async (route) => {
+      if (!route.request().url().includes('offset=0')) await gate;
+      await route.continue();
+    });
+    await p.goto(`${worker.url}/`);
+    await p.waitForSelector('#feed-list .card');
+    await p.locator('#feed-more').scrollIntoViewIfNeeded();
+    await expect.poll(() => p.locator('#feed-more').textContent()).toBe('Loading older…');
+    expect(await p.locator('#feed-more').isDisabled()).toBe(true);
+    expect(await p.locator('.feed-status').textContent()).toBe('');
+    release();
+    await expect.poll(async () => (await cardKeys(p)).length, { timeout: 15_000 }).toBeGreaterThan(30);
+    // A project switch starts over: the status line says "Loading…", the button is not shown.
+    await p.selectOption('#project-select', 'beta');
+    await expect.poll(async () => (await cardKeys(p)).length).toBe(4);
+    const counts = await p.evaluate(() => {
+      const w = window as unknown as { __bothShown: number; __loadingSeen: number };
+      return { __bothShown: w.__bothShown, __loadingSeen: w.__loadingSeen };
+    });
+    expect(counts.__loadingSeen).toBeGreaterThan(0);
+    expect(counts.__bothShown).toBe(0);
+
+    const icon = await p.evaluate(() => (document.querySelector('link[rel="icon"]') as HTMLLinkElement | null)?.href ?? '');
+    expect(icon.startsWith('data:image/svg+xml,')).toBe(true);
+    expect(requested).not.toContain('/favicon.ico');
+    await context.close();
+  });
+
   it('is readable on a narrow window and in dark mode', async () => {
     const { page: narrow, context: ctx } = await openPage(NARROW);
     await narrow.waitForSelector('#feed-list .card');
@@ -285,6 +334,43 @@ describe('feed', () => {
 });
 
 describe('settings and credentials', () => {
+  it('offers fixed choices as selects and true/false as checkboxes, from the settings schema', async () => {
+    const { page, context } = await openPage(DESKTOP, '#/settings');
+    await page.waitForSelector('#set-CLAUDE_MEM_PROVIDER');
+    const api = await getJson<any>(`${worker.url}/api/settings`);
+    expect(api.kinds.CLAUDE_MEM_PROVIDER).toEqual({ type: 'enum', values: ['claude', 'openrouter', 'gemini', 'openai'] });
+    for (const [key, kind] of Object.entries<any>(api.kinds)) {
+      if (api.secretKeys.includes(key)) continue;
+      const el = page.locator(`#set-${key}`);
+      if (kind.type === 'enum') {
+        expect(await el.evaluate((e) => e.tagName), key).toBe('SELECT');
+        expect(await el.locator('option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value)), key).toEqual(kind.values);
+        expect(await el.inputValue(), key).toBe(api.settings[key]);
+      } else if (kind.type === 'bool') {
+        expect(await el.getAttribute('type'), key).toBe('checkbox');
+        expect(await el.isChecked(), key).toBe(api.settings[key] === 'true');
+      } else expect(await el.getAttribute('type'), key).toBe('text');
+    }
+    // The label still names the control (click on the name toggles the box).
+    await page.click('label[for="set-CLAUDE_MEM_FILE_CONTEXT"]');
+    expect(await page.isChecked('#set-CLAUDE_MEM_FILE_CONTEXT')).toBe(false);
+    await page.selectOption('#set-CLAUDE_MEM_LOG_LEVEL', 'DEBUG');
+    await page.click('#settings-save');
+    await page.locator('.toast', { hasText: 'Settings saved' }).waitFor();
+    const saved = (await getJson<any>(`${worker.url}/api/settings`)).settings;
+    expect([saved.CLAUDE_MEM_FILE_CONTEXT, saved.CLAUDE_MEM_LOG_LEVEL]).toEqual(['false', 'DEBUG']);
+    await page.reload();
+    await page.waitForSelector('#set-CLAUDE_MEM_FILE_CONTEXT');
+    expect(await page.isChecked('#set-CLAUDE_MEM_FILE_CONTEXT')).toBe(false);
+    expect(await page.inputValue('#set-CLAUDE_MEM_LOG_LEVEL')).toBe('DEBUG');
+    // Put them back for the tests that follow.
+    await page.check('#set-CLAUDE_MEM_FILE_CONTEXT');
+    await page.selectOption('#set-CLAUDE_MEM_LOG_LEVEL', 'INFO');
+    await page.click('#settings-save');
+    await expect.poll(async () => (await getJson<any>(`${worker.url}/api/settings`)).settings.CLAUDE_MEM_FILE_CONTEXT).toBe('true');
+    await context.close();
+  });
+
   it('round-trips a setting, shows a validation error next to the field, and never echoes a credential', async () => {
     const SECRET = `sk-ant-planted-${Math.random().toString(36).slice(2)}-do-not-leak`;
     const { page, context } = await openPage(DESKTOP, '#/settings');
@@ -481,6 +567,28 @@ describe('status and dead letters', () => {
     await page.waitForSelector('#live[data-state="live"]', { timeout: 20_000 });
     await page.locator('#feed-list .card', { hasText: 'Stored while the viewer was offline' }).waitFor();
     expect(await page.locator('#feed-list .card').first().locator('.card-title').textContent()).toBe('Stored while the viewer was offline');
+    await context.close();
+  });
+
+  it('shows the whole base URL, and an outage with since, next probe and the verbatim last error', async () => {
+    const { page, context } = await openPage(DESKTOP, '', w);
+    const real = await getJson<any>(`${w.url}/api/health`);
+    expect(real.baseUrl).toBe(fake.url);
+    const since = new Date(Date.now() - 5 * MIN).toISOString();
+    const lastError = 'Connection error talking to 127.0.0.1:9: connect ECONNREFUSED <flux> & "capacitor"';
+    // The outage is the agent's business (tested with the agent); here: that the page tells it.
+    await page.route('**/api/health', async (route) => {
+      const res = await route.fetch();
+      const body = { ...(await res.json()), outage: { since, nextProbeAt: new Date(Date.now() + 30_000).toISOString(), probes: 2, lastError } };
+      await route.fulfill({ response: res, json: body });
+    });
+    await page.click('a[data-view="status"]');
+    const banner = page.locator('#outage');
+    await banner.waitFor();
+    expect(await banner.locator('p').textContent()).toMatch(new RegExp(`^Backend unavailable since ${since.replace(/\./g, '\\.')}, next probe in (2\\d|30)s \\(2 failed probes so far\\)\\.`));
+    expect(await page.locator('#outage-error').textContent()).toBe(lastError);
+    expect(await page.locator('#endpoint').textContent()).toBe(real.baseUrl);
+    await screenshot(page, 'status-outage');
     await context.close();
   });
 });

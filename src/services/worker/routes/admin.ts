@@ -8,6 +8,7 @@ import {
   SECRET_SETTINGS_KEYS,
   SETTINGS_DESCRIPTIONS,
   SETTINGS_KEYS,
+  SETTINGS_KINDS,
   SettingsFileError,
   SettingsValidationError,
   loadSettings,
@@ -94,6 +95,8 @@ export function adminRoutes(deps: WorkerDeps): Hono {
     return c.json({
       settings: publicSettings(loaded.settings),
       descriptions: SETTINGS_DESCRIPTIONS,
+      // Allowed values and ranges, so the viewer offers choices instead of free text.
+      kinds: SETTINGS_KINDS,
       secretKeys: SECRET_SETTINGS_KEYS,
       credentials: Object.fromEntries(
         describeCredentialSources({ autodetect: loaded.settings.CLAUDE_MEM_AUTODETECT_CLAUDE_CODE_ENV === 'true' }).credentials.map(
