@@ -194,7 +194,7 @@ export const api = {
   saveSettings: (values: Record<string, string>) =>
     request<{ settings: Record<string, string>; restartRequired: boolean }>('POST', '/api/settings', values),
   saveCredentials: (values: Record<string, string>) =>
-    request<{ saved: string[]; restartRequired: boolean }>('POST', '/api/credentials', values),
+    request<{ saved: string[]; restartRequired: boolean; warnings?: string[] }>('POST', '/api/credentials', values),
   restart: () => request<{ status: string }>('POST', '/api/worker/restart'),
   /** The context text exactly as SessionStart injects it. */
   contextText: async (project: string): Promise<string> => {

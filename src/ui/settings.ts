@@ -206,6 +206,8 @@ export function initSettings(root: HTMLElement): { refresh: () => Promise<void> 
         const res = await api.saveCredentials(values);
         for (const input of credInputs.values()) input.value = '';
         toast(`Saved ${res.saved.join(', ')}.`);
+        // Saved, but probably not what was meant (a base URL ending in /v1): say so.
+        for (const w of res.warnings ?? []) toast(w, 'error');
         await refresh();
         if (res.restartRequired) showRestart('New credentials are used after the worker restarts.');
       } catch (err) {

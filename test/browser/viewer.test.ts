@@ -371,6 +371,23 @@ describe('settings and credentials', () => {
     await context.close();
   });
 
+  it('checks a base URL before saving it, and warns about a trailing /v1', async () => {
+    const { page, context } = await openPage(DESKTOP, '#/settings');
+    await page.waitForSelector('#cred-ANTHROPIC_BASE_URL');
+    await page.fill('#cred-ANTHROPIC_BASE_URL', 'gateway.example.com');
+    await page.click('#cred-save');
+    const error = page.locator('#credentials-form .banner-error');
+    await error.waitFor({ state: 'visible' });
+    expect(await error.textContent()).toBe('ANTHROPIC_BASE_URL must be an absolute http:// or https:// URL such as https://gateway.example.com; got "gateway.example.com".');
+    expect(await page.locator('#cred-ANTHROPIC_BASE_URL-state').textContent()).toBe('Not set');
+
+    await page.fill('#cred-ANTHROPIC_BASE_URL', 'https://gateway.example.com/v1');
+    await page.click('#cred-save');
+    await page.locator('.toast', { hasText: 'ANTHROPIC_BASE_URL ends in /v1, but the Anthropic SDK appends /v1/messages itself' }).waitFor();
+    await expect.poll(() => page.locator('#cred-ANTHROPIC_BASE_URL-state').textContent()).toBe('Set (from .env)');
+    await context.close();
+  });
+
   it('round-trips a setting, shows a validation error next to the field, and never echoes a credential', async () => {
     const SECRET = `sk-ant-planted-${Math.random().toString(36).slice(2)}-do-not-leak`;
     const { page, context } = await openPage(DESKTOP, '#/settings');

@@ -1,7 +1,7 @@
 // Health, queue, logs, settings/credentials, import/export and restart endpoints.
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { describeCredentialSources, EnvValidationError, RECOGNISED_ENV_KEYS, saveClaudeMemEnv } from '../../../shared/EnvManager.js';
+import { describeCredentialSources, envValueWarnings, EnvValidationError, RECOGNISED_ENV_KEYS, saveClaudeMemEnv } from '../../../shared/EnvManager.js';
 import { tailLog } from '../../../shared/logger.js';
 import { workerErrorLogPath, workerLogPath } from '../../../shared/paths.js';
 import {
@@ -144,7 +144,8 @@ export function adminRoutes(deps: WorkerDeps): Hono {
       throw err;
     }
     // Credentials are read when a session starts; a restart applies them everywhere.
-    return c.json({ saved: Object.keys(body), restartRequired: true });
+    const warnings = Object.entries(body).flatMap(([k, v]) => envValueWarnings(k, v));
+    return c.json({ saved: Object.keys(body), restartRequired: true, warnings });
   });
 
   app.post('/api/import', async (c) => {
