@@ -272,7 +272,7 @@ describe('typed getters and metadata', () => {
       expect(SETTINGS_DESCRIPTIONS[k].length).toBeGreaterThan(10);
     }
     expect(SETTINGS_DEFAULTS).toMatchObject({
-      CLAUDE_MEM_RETRY_MAX_ATTEMPTS: '3',
+      CLAUDE_MEM_OUTAGE_PROBE_MAX_MS: '60000',
       CLAUDE_MEM_QUEUE_MAX_ATTEMPTS: '5',
       CLAUDE_MEM_HOOK_TIMEOUT_MS: '1000',
       CLAUDE_MEM_FILE_CONTEXT: 'true',
