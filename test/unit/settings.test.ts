@@ -276,7 +276,7 @@ describe('typed getters and metadata', () => {
       CLAUDE_MEM_QUEUE_MAX_ATTEMPTS: '5',
       CLAUDE_MEM_HOOK_TIMEOUT_MS: '1000',
       CLAUDE_MEM_FILE_CONTEXT: 'true',
-      CLAUDE_MEM_AGENT_HISTORY_TURNS: '6',
+      CLAUDE_MEM_AGENT_HISTORY_TURNS: '0',
       CLAUDE_MEM_FIELD_MAX_CHARS: '4000',
       CLAUDE_MEM_SKIP_TOOLS: 'ListMcpResourcesTool,SlashCommand,Skill,TodoWrite,AskUserQuestion',
       CLAUDE_MEM_OPENROUTER_BASE_URL: 'https://openrouter.ai/api/v1',
