@@ -1,7 +1,8 @@
 // Search latency of the two store backends on the same data: N observations (default 100k) from
 // bench/dataset.mjs, the QUERIES list repeated, p50/p95 per backend (in-process store calls, no HTTP).
 // Run: npx esbuild bench/store-search.ts --bundle --platform=node --format=esm --packages=external \
-//        --outfile=/tmp/store-search.mjs && CLAUDE_MEM_BENCH_PG_URL=postgres://… node /tmp/store-search.mjs [N]
+//        --outfile=/tmp/store-search.mjs && CLAUDE_MEM_BENCH_PG_URL=postgres://… node /tmp/store-search.mjs [N] [sqlite|postgres]
+// (the optional last argument measures one backend only; CLAUDE_MEM_BENCH_PG_URL is needed for postgres)
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,6 +13,9 @@ import type { Store } from '../src/services/store.js';
 import { generateMemory, QUERIES } from './dataset.mjs';
 
 const N = Number(process.argv[2] ?? 100_000);
+const ONLY = process.argv[3];
+if (!Number.isInteger(N) || N <= 0) throw new Error(`N must be a positive integer, got ${process.argv[2]}`);
+if (ONLY !== undefined && ONLY !== 'sqlite' && ONLY !== 'postgres') throw new Error(`backend must be sqlite or postgres, got ${ONLY}`);
 const ROUNDS = 10;
 const identity = { author: 'bench@host', owner: 'bench@host#0' };
 
@@ -50,16 +54,20 @@ async function measure(name: string, store: Store, loadMs: number): Promise<void
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cm-bench-store-'));
 try {
-  const sqlite = openStore(path.join(dir, 'claude-mem.db'), { identity });
-  await measure('sqlite', sqlite, await fill(sqlite));
-  await sqlite.close();
-  const url = process.env.CLAUDE_MEM_BENCH_PG_URL;
-  if (!url) throw new Error('set CLAUDE_MEM_BENCH_PG_URL to an empty PostgreSQL database');
-  const pg = await openPgStore(url, { identity });
-  const loadMs = await fill(pg);
-  await pg.pool.query('ANALYZE');
-  await measure('postgres', pg, loadMs);
-  await pg.close();
+  if (ONLY !== 'postgres') {
+    const sqlite = openStore(path.join(dir, 'claude-mem.db'), { identity });
+    await measure('sqlite', sqlite, await fill(sqlite));
+    await sqlite.close();
+  }
+  if (ONLY !== 'sqlite') {
+    const url = process.env.CLAUDE_MEM_BENCH_PG_URL;
+    if (!url) throw new Error('set CLAUDE_MEM_BENCH_PG_URL to an empty PostgreSQL database');
+    const pg = await openPgStore(url, { identity });
+    const loadMs = await fill(pg);
+    await pg.pool.query('ANALYZE');
+    await measure('postgres', pg, loadMs);
+    await pg.close();
+  }
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });
 }

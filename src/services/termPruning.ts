@@ -24,6 +24,12 @@ export interface TermCounter {
   docFreq(term: string, cap: number): Promise<number> | number;
 }
 
+export interface TermStats {
+  total: number;
+  /** Per term, its document frequency: exact up to PRUNE_MIN_DOCS or the pruning cap, else that bound + 1. */
+  dfs: Array<{ term: string; df: number }>;
+}
+
 export class CommonTermPruner {
   private readonly dfs = new Map<string, { df: number; at: number }>();
   private totalDocs: { n: number; at: number } | null = null;
@@ -32,14 +38,26 @@ export class CommonTermPruner {
 
   async select(terms: string[]): Promise<string[]> {
     if (terms.length < 2) return terms;
+    const total = await this.total();
+    if (total < PRUNE_MIN_DOCS) return terms;
+    return pruneCommonTerms((await this.stats(terms)).dfs, total);
+  }
+
+  /** Document frequencies of the terms (capped, cached): what a ranker needs for idf weights. */
+  async stats(terms: string[]): Promise<TermStats> {
+    const total = await this.total();
+    // Exact counts in small stores (for idf); in large ones only up to the pruning cap, since a
+    // term above it is dropped anyway.
+    const cap = Math.max(Math.floor(total * COMMON_TERM_SHARE), Math.min(total, PRUNE_MIN_DOCS));
+    const dfs = await Promise.all(terms.map(async (term) => ({ term, df: await this.docFreq(term, cap) })));
+    return { total, dfs };
+  }
+
+  private async total(): Promise<number> {
     if (!this.totalDocs || Date.now() - this.totalDocs.at > TTL_MS) {
       this.totalDocs = { n: await this.counter.total(), at: Date.now() };
     }
-    const total = this.totalDocs.n;
-    if (total < PRUNE_MIN_DOCS) return terms;
-    const cap = Math.floor(total * COMMON_TERM_SHARE);
-    const termDfs = await Promise.all(terms.map(async (term) => ({ term, df: await this.docFreq(term, cap) })));
-    return pruneCommonTerms(termDfs, total);
+    return this.totalDocs.n;
   }
 
   private async docFreq(term: string, cap: number): Promise<number> {
@@ -50,4 +68,9 @@ export class CommonTermPruner {
     this.dfs.set(term, { df, at: Date.now() });
     return df;
   }
+}
+
+/** BM25's inverse document frequency (never negative). */
+export function idf(df: number, total: number): number {
+  return Math.log(1 + (total - df + 0.5) / (df + 0.5));
 }

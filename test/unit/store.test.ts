@@ -319,6 +319,19 @@ describe.each(BACKENDS)('$name store', (backend) => {
       expect(ids.indexOf(lone.id)).toBeGreaterThan(ids.indexOf(second.id));
     });
 
+    it('weighs a rare query word above a common one', async () => {
+      for (let i = 0; i < 8; i++) {
+        await store.sessions.insertObservation(obs({ content_session_id: `c${i}`, title: `Cache note ${i}`, narrative: 'the cache again' }));
+      }
+      const common = await store.sessions.insertObservation(
+        obs({ content_session_id: 'x', title: 'Cache cache cache', narrative: 'cache layer and cache keys' }),
+      );
+      const rare = await store.sessions.insertObservation(obs({ content_session_id: 'y', title: 'Tenant id', narrative: 'per tenant' }));
+      const ids = (await store.search.search({ query: 'cache tenant', kinds: ['observations'] })).observations.map((o) => o.id);
+      expect(ids[0]).toBe(rare.id);
+      expect(ids).toContain(common.id);
+    });
+
     it('never errors on hostile query text', async () => {
       await store.sessions.insertObservation(obs());
       const hostile = ['"', '"unbalanced', 'NEAR(a b)', 'a AND', '*', '-x', '(((', 'title:foo', '^', '🙂', 'x'.repeat(10_000), '', '   ', "'; DROP TABLE observations; --"];

@@ -1,9 +1,11 @@
-// Keyword search in PostgreSQL: tsvector columns (labelled per field) with GIN
-// indexes, ranked by ts_rank_cd. User text never reaches tsquery syntax: it is reduced to plain
-// word tokens (the same ones the SQLite store uses), each quoted, OR-ed together.
+// Keyword search in PostgreSQL: tsvector columns (labelled per field) with GIN indexes.
+// Observations rank by the idf-weighted sum of each term's ts_rank (BM25 in spirit, like the
+// SQLite store's bm25), summaries and prompts by ts_rank_cd. User text never reaches tsquery
+// syntax: it is reduced to plain word tokens (the same ones the SQLite store uses), each quoted,
+// OR-ed together.
 import type { Observation, PromptRow, SearchQuery, SearchResults, Summary } from '../../types.js';
 import { queryTerms } from '../sqlite/ftsQuery.js';
-import { CommonTermPruner } from '../termPruning.js';
+import { CommonTermPruner, idf, pruneCommonTerms, PRUNE_MIN_DOCS } from '../termPruning.js';
 import {
   CONTEXT_POOL,
   contextRerank,
@@ -16,9 +18,8 @@ import type { SearchRepository, VectorRanker } from '../store.js';
 import type { Pool } from './pgClient.js';
 import { expandProjects, OBS_COLS, PROMPT_COLS, SUMMARY_COLS } from './pgRows.js';
 
-// ts_rank_cd weights for {D, C, B, A} (narrative, subtitle/concepts, facts, title). Equal, like the
-// SQLite bm25 column weights, where title/fact boosts measured worse on the LoCoMo eval; the length
-// normalisation (flag 1) already favours a hit in a short record.
+// Rank weights for {D, C, B, A} (narrative, subtitle/concepts, facts, title). Equal, like the
+// SQLite bm25 column weights, where title/fact boosts measured worse on the LoCoMo eval.
 const WEIGHTS = `'{1.0, 1.0, 1.0, 1.0}'`;
 
 /** A tsquery text for the query, or null when it has no searchable word. */
@@ -31,6 +32,9 @@ function tsQueryOf(terms: string[]): string | null {
   return terms.length ? terms.map((t) => `'${t}'`).join(' | ') : null;
 }
 
+
+/** Query terms with their inverse document frequency. */
+type WeightedTerms = Array<{ term: string; idf: number }>;
 
 /** Collects SQL parameters and hands out their `$n` placeholders. */
 class Params {
@@ -122,7 +126,7 @@ export class PgSearchIndex implements SearchRepository {
     const projects = await expandProjects(this.pool, projectsOf(q));
     const [observations, sessions, prompts] = await Promise.all([
       kinds.includes('observations')
-        ? this.pruner.select(terms).then((t) => this.searchObservations(q, projects, tsQueryOf(t), limit, offset))
+        ? this.weighTerms(terms).then((w) => this.searchObservations(q, projects, w, limit, offset))
         : [],
       kinds.includes('sessions') ? this.searchSummaries(q, projects, tsq, limit, offset) : [],
       kinds.includes('prompts') ? this.searchPrompts(q, projects, tsq, limit, offset) : [],
@@ -130,16 +134,28 @@ export class PgSearchIndex implements SearchRepository {
     return { observations, sessions, prompts };
   }
 
+  /**
+   * The terms to search for observations, each with its idf: common terms pruned in large stores
+   * (termPruning), null when nothing is left to match.
+   */
+  private async weighTerms(terms: string[]): Promise<WeightedTerms | null> {
+    if (terms.length === 0) return null;
+    const { total, dfs } = await this.pruner.stats(terms);
+    const kept = new Set(total >= PRUNE_MIN_DOCS ? pruneCommonTerms(dfs, total) : terms);
+    return dfs.filter((d) => kept.has(d.term)).map((d) => ({ term: d.term, idf: idf(d.df, total) }));
+  }
+
   private async keywordObservations(
     q: SearchQuery,
     projects: string[] | undefined,
-    tsq: string | null,
+    terms: WeightedTerms | null,
     limit: number,
     offset: number,
   ): Promise<Observation[]> {
-    if (tsq !== null && (!q.orderBy || q.orderBy === 'relevance')) {
-      return this.rankedObservations(q, projects, tsq, limit, offset);
+    if (terms !== null && (!q.orderBy || q.orderBy === 'relevance')) {
+      return this.rankedObservations(q, projects, terms, limit, offset);
     }
+    const tsq = terms && tsQueryOf(terms.map((t) => t.term));
     const p = new Params();
     const cols = prefixed(OBS_COLS, 'o');
     let sql: string;
@@ -163,19 +179,23 @@ export class PgSearchIndex implements SearchRepository {
   private async rankedObservations(
     q: SearchQuery,
     projects: string[] | undefined,
-    tsq: string,
+    terms: WeightedTerms,
     limit: number,
     offset: number,
   ): Promise<Observation[]> {
     const want = Math.max(CONTEXT_POOL, offset + limit);
     const p = new Params();
-    const query = p.add(tsq);
+    const query = p.add(tsQueryOf(terms.map((t) => t.term)));
+    // BM25 in spirit: each term's ts_rank (its frequency, saturating) times its idf, summed. One
+    // ts_rank over the OR query would weigh a word found everywhere like a rare one.
+    const perTerm = terms.map((t, i) => ({ from: `to_tsquery('english', ${p.add(`'${t.term}'`)}) q${i}`, idf: p.add(t.idf) }));
+    const score = perTerm.map((t, i) => `${t.idf}::float8 * ts_rank(${WEIGHTS}, o.search, q${i})`).join(' + ');
     const f = observationFilters(q, projects, p);
     // The pool and, in the same round trip, each pooled hit's neighbours in its session.
     const { rows } = await this.pool.query(
       `WITH hits AS (
-         SELECT o.id, o.content_session_id, o.created_at_epoch, ts_rank_cd(${WEIGHTS}, o.search, tq, 1) AS score
-         FROM observations o, to_tsquery('english', ${query}) tq
+         SELECT o.id, o.content_session_id, o.created_at_epoch, ${score} AS score
+         FROM observations o, to_tsquery('english', ${query}) tq, ${perTerm.map((t) => t.from).join(', ')}
          WHERE o.search @@ tq${f} ORDER BY score DESC, o.id DESC LIMIT ${p.add(want)})
        SELECT h.id, h.score, COALESCE(n.ids, '{}') AS neighbours FROM hits h
        CROSS JOIN LATERAL (SELECT array_agg(x.id) AS ids FROM (
@@ -219,15 +239,15 @@ export class PgSearchIndex implements SearchRepository {
   private async searchObservations(
     q: SearchQuery,
     projects: string[] | undefined,
-    tsq: string | null,
+    terms: WeightedTerms | null,
     limit: number,
     offset: number,
   ): Promise<Observation[]> {
     const relevance = !q.orderBy || q.orderBy === 'relevance';
-    if (!this.vectorRanker || tsq === null || !relevance) return this.keywordObservations(q, projects, tsq, limit, offset);
+    if (!this.vectorRanker || terms === null || !relevance) return this.keywordObservations(q, projects, terms, limit, offset);
     // Hybrid: reciprocal rank fusion of the keyword and vector rankings, then the filters again.
     const pool = fusionPool(offset, limit);
-    const keyword = (await this.keywordObservations(q, projects, tsq, pool, 0)).map((o) => o.id);
+    const keyword = (await this.keywordObservations(q, projects, terms, pool, 0)).map((o) => o.id);
     const vector = await this.vectorRanker(q.query, projects, pool);
     const candidates = reciprocalRankFusion([keyword, vector]).slice(0, pool);
     if (candidates.length === 0) return [];
