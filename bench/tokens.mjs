@@ -1,11 +1,12 @@
-// LLM input tokens per tool event as a session grows. A replayed session of 1000 tool events goes
-// through the real worker and memory agent (default provider `claude`, default `api` transport)
-// to a small fake Anthropic server in this process, which records the size of every request.
+// LLM input tokens per tool event as a session grows, batched (the default) against one request
+// per event with a 6-exchange history (the design before batching) — both in the same run. A
+// replayed session of N tool events goes through the real worker and memory agent (default
+// provider `claude`, `api` transport) to a small fake Anthropic server in this process, which
+// records the size of every request and how many tool calls it carried.
 //
 // Tokens are estimated like the test fakes do: 1 token per 4 characters of system + messages.
-// The replay cycles through 10 events, so events 10, 100 and 1000 sit at the same point of the
-// cycle and differ only by how much history the agent carries. Also reports the mean over the
-// 10-event cycle ending at each point, and the largest subprocess count seen while the agent ran.
+// The replay cycles through 10 events. Flatness: tokens per tool call of the request that carries
+// event 10, 100 and 1000. Also reports the largest subprocess count seen while the agent ran.
 import http from 'node:http';
 import { getJson, loadFixture, log, postJson, ratio, round, sleep, startWorker } from './lib.mjs';
 import { memorySnapshot, watchSubprocesses } from './memory.mjs';
@@ -30,7 +31,9 @@ function startFakeAnthropic() {
       const system = text(body.system);
       const messages = body.messages.reduce((n, m) => n + text(m.content).length, 0);
       const n = requests.length + 1;
-      requests.push({ n, systemChars: system.length, messageChars: messages, turns: body.messages.length });
+      const last = text(body.messages.at(-1)?.content);
+      const calls = [...last.matchAll(/toolu_replay_(\d+)/g)].map((m) => Number(m[1]));
+      requests.push({ n, systemChars: system.length, messageChars: messages, turns: body.messages.length, calls: [...new Set(calls)] });
       const cached = seenSystems.has(system);
       seenSystems.add(system);
       const reply =
@@ -91,11 +94,11 @@ function tokensOf(r) {
   return { total: Math.ceil((r.systemChars + r.messageChars) / 4), uncached: Math.ceil(r.messageChars / 4), turns: r.turns };
 }
 
-export async function benchTokens({ events = 1000 } = {}) {
-  log(`tokens: replaying a ${events}-event session through the memory agent to a fake Anthropic API`);
+/** Replays `events` tool events through a worker with `settings`; returns the fake's request records. */
+async function replay(events, settings, watch = false) {
   const fake = await startFakeAnthropic();
-  const worker = await startWorker({ dotenv: `ANTHROPIC_API_KEY=bench-placeholder\nANTHROPIC_BASE_URL=${fake.url}\n` });
-  const stopWatch = watchSubprocesses(worker.pid);
+  const worker = await startWorker({ settings, dotenv: `ANTHROPIC_API_KEY=bench-placeholder\nANTHROPIC_BASE_URL=${fake.url}\n`, env: { CLAUDE_MEM_BATCH_IDLE_MS: '300' } });
+  const stopWatch = watch ? watchSubprocesses(worker.pid) : () => null;
   try {
     const cycle = eventCycle();
     const sessionId = 'bench-replay-session';
@@ -104,53 +107,67 @@ export async function benchTokens({ events = 1000 } = {}) {
     for (let i = 0; i < events; i++) {
       const e = cycle[i % CYCLE];
       const failed = e.hook_event_name === 'PostToolUseFailure';
+      const input = e.tool_name === 'Bash' ? { ...e.tool_input, description: `replay toolu_replay_${i}` } : { ...e.tool_input, note: `toolu_replay_${i}` };
       await postJson(`${worker.url}/api/sessions/observations`, {
         session_id: sessionId,
         cwd,
         tool_name: e.tool_name,
-        tool_input: e.tool_input,
+        tool_input: input,
         ...(failed ? { error: String(e.error ?? 'failed') } : { tool_response: e.tool_response }),
         tool_use_id: `toolu_replay_${i}`,
       });
     }
-    const until = Date.now() + 180_000;
+    const until = Date.now() + 300_000;
     let health;
+    const carried = () => new Set(fake.requests.flatMap((r) => r.calls)).size;
     while (Date.now() < until) {
       health = await getJson(`${worker.url}/api/health`);
-      if (fake.requests.length >= events && health.queueDepth === 0) break;
+      if (carried() >= events && health.queueDepth === 0) break;
       if (health.paused) throw new Error(`memory agent paused: ${health.paused}`);
       await sleep(200);
     }
-    if (fake.requests.length < events) {
-      throw new Error(`only ${fake.requests.length}/${events} events reached the fake API (queue ${health?.queueDepth}, lastError ${JSON.stringify(health?.lastError)})`);
+    if (carried() < events) {
+      throw new Error(`only ${carried()}/${events} events reached the fake API (queue ${health?.queueDepth}, lastError ${JSON.stringify(health?.lastError)})`);
     }
     const procs = stopWatch();
-    const mem = await memorySnapshot(worker.pid, `after ${events}-event session`);
-    const at = Object.fromEntries(CHECKPOINTS.filter((k) => k <= events).map((k) => [k, tokensOf(fake.requests[k - 1])]));
-    const cycleMean = Object.fromEntries(
-      CHECKPOINTS.filter((k) => k <= events).map((k) => {
-        const window = fake.requests.slice(k - CYCLE, k).map(tokensOf);
-        return [k, round(window.reduce((a, t) => a + t.total, 0) / window.length, 1)];
-      }),
-    );
-    const last = Math.max(...Object.keys(at).map(Number));
-    const growth = ratio(at[last].total, at[10].total);
-    return {
-      name: 'tokens',
-      requests: fake.requests.length,
-      perEvent: at,
-      cycleMeanTotal: cycleMean,
-      ratioAt1000vs10: growth,
-      ratioUncached: ratio(at[last].uncached, at[10].uncached),
-      ratioCycleMean: ratio(cycleMean[last], cycleMean[10]),
-      target: { maxDrift: 0.1 },
-      meets: Math.abs(growth - 1) <= 0.1,
-      subprocesses: procs,
-      memory: mem,
-    };
+    const mem = watch ? await memorySnapshot(worker.pid, `after ${events}-event session`) : null;
+    return { requests: fake.requests, procs, mem };
   } finally {
     stopWatch();
     await worker.stop();
     await fake.close();
   }
+}
+
+export async function benchTokens({ events = 1000 } = {}) {
+  log(`tokens: replaying a ${events}-event session, batched and one request per event`);
+  const batched = await replay(events, {}, true);
+  const perEvent = await replay(events, { CLAUDE_MEM_BATCH_MAX_EVENTS: '1', CLAUDE_MEM_AGENT_HISTORY_TURNS: '6' });
+  const totalPerCall = (reqs) => reqs.reduce((a, r) => a + tokensOf(r).total, 0) / events;
+  const uncachedPerCall = (reqs) => reqs.reduce((a, r) => a + tokensOf(r).uncached, 0) / events;
+  /** Tokens per tool call of the request that carried event k (1-based). */
+  const carrying = (reqs, k) => {
+    const r = reqs.find((q) => q.calls.includes(k - 1));
+    return { total: round(tokensOf(r).total / r.calls.length, 1), uncached: round(tokensOf(r).uncached / r.calls.length, 1), calls: r.calls.length };
+  };
+  const points = CHECKPOINTS.filter((k) => k <= events);
+  const at = Object.fromEntries(points.map((k) => [k, carrying(batched.requests, k)]));
+  const last = points.at(-1);
+  const growth = ratio(at[last].total, at[10].total);
+  const perCall = { batched: round(totalPerCall(batched.requests), 1), perEvent: round(totalPerCall(perEvent.requests), 1) };
+  const uncached = { batched: round(uncachedPerCall(batched.requests), 1), perEvent: round(uncachedPerCall(perEvent.requests), 1) };
+  return {
+    name: 'tokens',
+    events,
+    requests: { batched: batched.requests.length, perEvent: perEvent.requests.length },
+    perCall,
+    uncachedPerCall: uncached,
+    ratioBatchedVsPerEvent: ratio(perCall.batched, perCall.perEvent),
+    perEventAt: at,
+    ratioAt1000vs10: growth,
+    target: { maxDrift: 0.1, maxRatio: 0.35 },
+    meets: Math.abs(growth - 1) <= 0.1 && ratio(perCall.batched, perCall.perEvent) <= 0.35,
+    subprocesses: batched.procs,
+    memory: batched.mem,
+  };
 }
