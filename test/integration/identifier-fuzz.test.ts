@@ -354,6 +354,10 @@ describe('identifiers in query strings', () => {
     });
   }
 
+  it('free text is not an identifier: a stray or undecodable % in a search query is searched as written', async () => {
+    for (const q of ['%ED%A0%80', '100%', '%zz']) expect((await get(`/api/search?query=${q}`)).status, q).toBe(200);
+  });
+
   it('a project filter matches the normalisation form it is given, and only that one', async () => {
     const project = (form: string) => `init.cwd-${form}`; // stored by the init cwd case
     for (const [form, other] of [

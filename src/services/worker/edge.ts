@@ -26,24 +26,32 @@ export function routeId(c: Context, param: string, what: string): number {
   return r.id;
 }
 
+/** The query parameters that carry identifiers (filters, paths); free text is left as sent. */
+export const IDENTIFIER_PARAMS: readonly string[] = ['project', 'cwd', 'path'];
+
 /**
- * The first query parameter whose percent-encoding is not valid UTF-8 (`%ED%A0%80`, an encoded
+ * The first identifier parameter whose percent-encoding is not valid UTF-8 (`%ED%A0%80`, an encoded
  * surrogate; a cut-off `%E2%82`), as a 400 message; null when all decode. The router passes such
- * values on undecoded, so a filter would silently match nothing.
+ * values on undecoded, so a filter would silently match nothing. Free text (a search query) with a
+ * stray `%` is still searched for as written.
  */
-export function undecodableQuery(url: string): string | null {
+export function undecodableQuery(url: string, names: readonly string[] = IDENTIFIER_PARAMS): string | null {
   const q = url.indexOf('?');
   if (q === -1) return null;
   const hash = url.indexOf('#', q);
   for (const pair of url.slice(q + 1, hash === -1 ? undefined : hash).split('&')) {
     if (!pair.includes('%')) continue;
     const eq = pair.indexOf('=');
-    const rawKey = eq === -1 ? pair : pair.slice(0, eq);
+    let key: string;
     try {
-      decodeURIComponent(rawKey.replace(/\+/g, ' '));
+      key = decodeURIComponent((eq === -1 ? pair : pair.slice(0, eq)).replace(/\+/g, ' '));
+    } catch {
+      continue; // not a parameter we read
+    }
+    if (!names.includes(key)) continue;
+    try {
       decodeURIComponent((eq === -1 ? '' : pair.slice(eq + 1)).replace(/\+/g, ' '));
     } catch {
-      const key = rawKey.includes('%') ? '(a parameter name)' : rawKey;
       return `${key}: the percent-encoding is not valid UTF-8; encode the UTF-8 bytes of well-formed text (encodeURIComponent does)`;
     }
   }
