@@ -8,6 +8,7 @@ import { dataDir, envFilePath, settingsPath } from '../shared/paths.js';
 import { getBool, getInt, loadSettings, type Settings } from '../shared/SettingsManager.js';
 import { createProvider, describeProvider } from '../services/worker/providerFactory.js';
 import type { ProviderInfo } from '../services/worker/providers.js';
+import { inspectWorkerLock } from '../services/worker/lock.js';
 import { describeOutage, providerFixHint } from './format.js';
 import { health, workerBaseUrl } from './workerControl.js';
 
@@ -132,6 +133,11 @@ export async function runDoctor(opts: {
       if (hint) console.log(`    fix: ${hint}`);
     }
   }
+  // The lock and pid files: who holds them, and whether a stale one names a stranger.
+  for (const l of inspectWorkerLock(h)) line(l.good, l.text);
+
+  // The lock and pid files: who holds them, and whether a stale one names a stranger.
+  for (const l of inspectWorkerLock(h)) line(l.good, l.text);
 
   line(opts.installed.installed, opts.installed.installed ? `hooks + MCP registered (plugin at ${opts.installed.path})` : 'hooks not registered with Claude Code — run `claude-mem install`');
   return ok;
