@@ -9,6 +9,7 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { loadSettings } from '../shared/SettingsManager.js';
+import { DATE_BOUND_HELP, parseDateBound } from '../lib/dateRange.js';
 import { OBSERVATION_TYPES, type Observation, type PromptRow, type Summary } from '../types.js';
 import {
   createWorkerClient,
@@ -273,17 +274,10 @@ const oneLine = (text: string | null | undefined): string => (text ?? '').replac
 const clip = (text: string, max: number): string => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 const asList = <T>(v: T | T[] | undefined): T[] | undefined => (v === undefined ? undefined : Array.isArray(v) ? v : [v]);
 
-/** Date argument → epoch ms, or an error message naming the field. Date-only ends cover their whole day. */
+/** Date argument → epoch ms by the one date-bound rule (lib/dateRange.ts), or an error message naming the field. */
 function toEpoch(value: string | number | undefined, field: string, edge: 'start' | 'end'): number | undefined | string {
   if (value === undefined) return undefined;
-  if (typeof value === 'number') {
-    return Number.isFinite(value) && value >= 0 ? value : `${field} must be an ISO date (2026-11-25) or epoch milliseconds.`;
-  }
-  const text = value.trim();
-  if (/^\d+$/.test(text)) return Number(text);
-  const parsed = Date.parse(text);
-  if (!Number.isFinite(parsed)) return `${field} "${value}" is not a date; use ISO 8601 (e.g. 2026-11-25 or 2026-11-25T14:00:00Z) or epoch ms.`;
-  return edge === 'end' && /^\d{4}-\d{2}-\d{2}$/.test(text) ? parsed + 86_400_000 - 1 : parsed;
+  return parseDateBound(value, edge) ?? `${field} "${value}" is not a date; use ${DATE_BOUND_HELP}.`;
 }
 
 // ---------------------------------------------------------------------------------------------

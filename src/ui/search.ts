@@ -8,11 +8,6 @@ import { currentProject, onProjectChange } from './state.js';
 const TYPES = ['bugfix', 'feature', 'refactor', 'change', 'discovery', 'decision', 'security_alert', 'security_note'];
 
 /** `YYYY-MM-DD` from a date input → epoch ms at the start (or end) of that local day. */
-function dayBound(value: string, end: boolean): string | undefined {
-  if (!value) return undefined;
-  const t = new Date(`${value}T${end ? '23:59:59.999' : '00:00:00'}`).getTime();
-  return Number.isFinite(t) ? String(t) : undefined;
-}
 
 export function initSearch(root: HTMLElement): { focus: () => void } {
   const input = h('input', {
@@ -84,8 +79,9 @@ export function initSearch(root: HTMLElement): { focus: () => void } {
         query,
         project: currentProject() || undefined,
         type: types.join(',') || undefined,
-        dateStart: dayBound(from.value, false),
-        dateEnd: dayBound(to.value, true),
+        // Sent as picked (YYYY-MM-DD): the worker applies the one date-bound rule (lib/dateRange.ts).
+        dateStart: from.value || undefined,
+        dateEnd: to.value || undefined,
         orderBy: order.value,
         limit: 50,
       });

@@ -251,6 +251,24 @@ describe('feed', () => {
     await page.uncheck('#search-type-decision');
     await hit.waitFor();
 
+    // A date-only end is that whole local day (lib/dateRange.ts), sent as picked: an observation
+    // from just now is found "until today" and not "until yesterday".
+    const localDay = (offsetDays: number) => {
+      const d = new Date(Date.now() + offsetDays * 86_400_000);
+      return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+    };
+    const sent = page.waitForRequest((r) => r.url().includes('/api/search') && r.url().includes(`dateEnd=${localDay(0)}`));
+    await page.fill('#search-to', localDay(0));
+    await page.locator('#search-query').press('Enter');
+    await sent;
+    await hit.waitFor();
+    await page.fill('#search-to', localDay(-1));
+    await page.locator('#search-query').press('Enter');
+    await expect.poll(() => page.locator('#search-results .card-observation', { hasText: LIVE_TITLE }).count()).toBe(0);
+    await page.fill('#search-to', '');
+    await page.locator('#search-query').press('Enter');
+    await hit.waitFor();
+
     await hit.locator('.card-title').click();
     await page.waitForSelector('#detail[open]');
     expect(await page.locator('#detail mark').count()).toBeGreaterThan(1);

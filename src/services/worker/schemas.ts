@@ -1,6 +1,7 @@
 // zod schemas for every request the worker accepts. Messages name the field and the fix.
 import { z } from 'zod';
 import { OBSERVATION_TYPES } from '../../types.js';
+import { DATE_BOUND_HELP, parseDateBound } from '../../lib/dateRange.js';
 import { MAX_NESTING, nestingExceeds } from './nesting.js';
 
 // ---- identifiers ------------------------------------------------------------------------------
@@ -122,14 +123,15 @@ const intParam = (min: number, max: number) =>
     .max(max, `must be ${max} or less`);
 
 /** Accepts epoch milliseconds or an ISO date/time. */
-const dateParam = () =>
+/** A search date bound, by the one rule in lib/dateRange.ts (a date-only end covers its whole day). */
+const dateParam = (edge: 'start' | 'end') =>
   z
     .string()
     .max(64)
     .transform((s, ctx) => {
-      const n = /^\d+$/.test(s) ? Number(s) : Date.parse(s);
-      if (!Number.isFinite(n)) {
-        ctx.addIssue({ code: 'custom', message: 'must be an ISO date (2025-01-31) or epoch milliseconds' });
+      const n = parseDateBound(s, edge);
+      if (n === null) {
+        ctx.addIssue({ code: 'custom', message: `must be ${DATE_BOUND_HELP}` });
         return z.NEVER;
       }
       return n;
@@ -148,8 +150,8 @@ export const searchQuery = z.object({
   type: typeList.optional(),
   concepts: csv.optional(),
   files: csv.optional(),
-  dateStart: dateParam().optional(),
-  dateEnd: dateParam().optional(),
+  dateStart: dateParam('start').optional(),
+  dateEnd: dateParam('end').optional(),
   orderBy: z.enum(['relevance', 'date_desc', 'date_asc'], { error: 'must be relevance, date_desc or date_asc' }).optional(),
   limit: intParam(1, 500).default(20),
   offset: intParam(0, 1_000_000).default(0),
