@@ -615,3 +615,32 @@ export function splitList(csv: string): string[] {
     .map((s) => s.trim())
     .filter((s) => s !== '');
 }
+
+/**
+ * Settings read once at start (the listener, the provider, the embedder, the store) take effect
+ * only after a restart; the rest are read on use.
+ */
+const RESTART_KEY_PATTERN =
+  /^CLAUDE_MEM_(WORKER_HOST|WORKER_PORT|PROVIDER|MODEL|CLAUDE_TRANSPORT|AUTODETECT_CLAUDE_CODE_ENV|OPENAI_.*|OPENROUTER_.*|GEMINI_.*|EMBEDDINGS.*|DATABASE_URL|SHARED_PROJECTS|REQUEST_TIMEOUT_MS)$/;
+
+/** Settings as a browser may see them: secret values only as '' (the viewer shows set / not set). */
+export function publicSettings(settings: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of SETTINGS_KEYS) out[k] = SECRET_SETTINGS_KEYS.includes(k) ? '' : settings[k];
+  return out;
+}
+
+/**
+ * Saves what the viewer sent. An empty value for a secret means "unchanged" (the browser never
+ * had the old one). Says whether a changed key needs a restart. Throws like saveSettings.
+ */
+export function updateSettingsFromViewer(
+  body: Record<string, string>,
+  before: Settings,
+): { settings: Record<string, string>; restartRequired: boolean } {
+  const changes = { ...body };
+  for (const k of SECRET_SETTINGS_KEYS) if (changes[k] === '') delete changes[k];
+  const saved = saveSettings(changes);
+  const restartRequired = Object.keys(changes).some((k) => RESTART_KEY_PATTERN.test(k) && before[k as SettingsKey] !== changes[k]);
+  return { settings: publicSettings(saved.settings), restartRequired };
+}

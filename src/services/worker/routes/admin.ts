@@ -7,35 +7,19 @@ import { workerErrorLogPath, workerLogPath } from '../../../shared/paths.js';
 import {
   SECRET_SETTINGS_KEYS,
   SETTINGS_DESCRIPTIONS,
-  SETTINGS_KEYS,
   SETTINGS_KINDS,
   SettingsFileError,
   SettingsValidationError,
   loadSettings,
-  saveSettings,
+  publicSettings,
+  updateSettingsFromViewer,
 } from '../../../shared/SettingsManager.js';
 import { parseJsonBody, parseQuery } from '../http.js';
-import { exportMemory, importMemory } from '../importExport.js';
+import { exportMemory, importMemory, liveImportedIds } from '../importExport.js';
 import { parseEdgeQuery, routeId } from '../edge.js';
 import { importBody, projectFilter } from '../schemas.js';
 import type { HealthResponse, WorkerDeps } from '../WorkerDeps.js';
 import { projectScope } from '../../context/contextService.js';
-
-// Settings that take effect only when the worker restarts (the rest are read per use).
-// Settings read once at start (the listener, the provider, the embedder, the store) take effect
-// only after a restart; the rest are read on use.
-const RESTART_KEY_PATTERN =
-  /^CLAUDE_MEM_(WORKER_HOST|WORKER_PORT|PROVIDER|MODEL|CLAUDE_TRANSPORT|AUTODETECT_CLAUDE_CODE_ENV|OPENAI_.*|OPENROUTER_.*|GEMINI_.*|EMBEDDINGS.*|DATABASE_URL|SHARED_PROJECTS|REQUEST_TIMEOUT_MS)$/;
-
-// Above this many imported observations the import emits no per-row SSE events.
-const LIVE_IMPORT_LIMIT = 200;
-
-/** Settings as the browser may see them: secrets only as set / not set. */
-function publicSettings(settings: Record<string, string>) {
-  const out: Record<string, string> = {};
-  for (const k of SETTINGS_KEYS) out[k] = SECRET_SETTINGS_KEYS.includes(k) ? '' : settings[k];
-  return out;
-}
 
 export function adminRoutes(deps: WorkerDeps): Hono {
   const app = new Hono();
@@ -109,14 +93,10 @@ export function adminRoutes(deps: WorkerDeps): Hono {
 
   app.post('/api/settings', async (c) => {
     const body = await parseJsonBody(c, z.record(z.string(), z.string({ error: 'every setting value must be a string' })));
-    // An empty value for a secret setting means "unchanged": the browser never sees the old one.
-    for (const k of SECRET_SETTINGS_KEYS) if (body[k] === '') delete body[k];
-    const before = deps.settings();
     try {
-      const saved = saveSettings(body);
+      const result = updateSettingsFromViewer(body, deps.settings());
       deps.reloadSettings();
-      const restartRequired = Object.keys(body).some((k) => RESTART_KEY_PATTERN.test(k) && before[k as keyof typeof before] !== body[k]);
-      return c.json({ settings: publicSettings(saved.settings), restartRequired });
+      return c.json(result);
     } catch (err) {
       if (err instanceof SettingsValidationError) {
         const fields = Object.fromEntries(err.issues.map((i) => [i.key, i.message]));
@@ -151,15 +131,10 @@ export function adminRoutes(deps: WorkerDeps): Hono {
   app.post('/api/import', async (c) => {
     const body = await parseJsonBody(c, importBody);
     const result = await importMemory(store, body);
-    // Live viewers show newly imported observations like captured ones. Rows inserted by this
-    // import got the highest ids (SQLite assigns max(id)+1); skipped rows point at older ids.
-    // A bulk restore sends only the status event (the viewer reloads) instead of a flood.
-    const imported = result.observations.imported;
-    if (imported > 0 && imported <= LIVE_IMPORT_LIMIT) {
-      const newIds = [...new Set(result.observations.ids)].sort((a, b) => b - a).slice(0, imported);
-      for (const o of await store.sessions.getObservations(newIds.reverse())) deps.bus.emit('observation', o);
-    }
-    deps.bus.emit('status', { imported });
+    // Live viewers show newly imported observations like captured ones (a bulk restore: a reload).
+    const live = liveImportedIds(result);
+    if (live.length) for (const o of await store.sessions.getObservations(live)) deps.bus.emit('observation', o);
+    deps.bus.emit('status', { imported: result.observations.imported });
     return c.json(result);
   });
 

@@ -1,6 +1,7 @@
 // Search, listing, timeline and context endpoints (SPEC §8.1).
 import { Hono } from 'hono';
 import { buildContext, projectScope } from '../../context/contextService.js';
+import { timeline } from '../../context/timeline.js';
 import { parseEdgeBody, parseEdgeQuery, routeId } from '../edge.js';
 import { batchBody, contextQuery, listQuery, searchQuery, timelineQuery } from '../schemas.js';
 import type { WorkerDeps } from '../WorkerDeps.js';
@@ -60,20 +61,9 @@ export function recallRoutes(deps: WorkerDeps): Hono {
 
   app.get('/api/timeline', async (c) => {
     const q = parseEdgeQuery(c, timelineQuery);
-    let anchor = q.anchor;
-    if (anchor === undefined) {
-      const best = await store.search.search({ query: q.query!, project: projects(q.project), limit: 1, kinds: ['observations'] });
-      if (best.observations.length === 0) return c.json({ anchor: null, items: [] });
-      anchor = best.observations[0].id;
-    }
-    const t = await store.sessions.timeline({ anchorId: anchor, projects: projects(q.project), before: q.before, after: q.after });
-    if (!t.anchor) return c.json({ error: `anchor: observation ${anchor} not found` }, 404);
-    const items = [
-      ...t.observations.map((o) => ({ kind: 'observation' as const, ...o })),
-      ...t.summaries.map((s) => ({ kind: 'summary' as const, ...s })),
-      ...t.prompts.map((p) => ({ kind: 'prompt' as const, ...p, created_at_epoch: Date.parse(p.created_at) })),
-    ].sort((a, b) => a.created_at_epoch - b.created_at_epoch);
-    return c.json({ anchor, items });
+    const t = await timeline(store, { anchor: q.anchor, query: q.query, projects: projects(q.project), before: q.before, after: q.after });
+    if ('missingAnchor' in t) return c.json({ error: `anchor: observation ${t.missingAnchor} not found` }, 404);
+    return c.json(t);
   });
 
   app.get('/api/context/inject', async (c) => {
