@@ -10,7 +10,7 @@ export default defineConfig([
   {
     entry: Object.fromEntries(
       ['session-start', 'user-prompt-submit', 'post-tool-use', 'post-tool-use-failure', 'pre-tool-use', 'stop', 'session-end'].map(
-        (name) => [`hooks/${name}`, `src/hooks/${name}.ts`],
+        (name) => [`hooks/${name}`, `src/capture/hooks/${name}.ts`],
       ),
     ),
     outDir: 'dist',
@@ -30,9 +30,9 @@ export default defineConfig([
   },
   {
     entry: {
-      'services/worker/worker-main': 'src/services/worker/worker-main.ts',
+      'worker/worker-main': 'src/worker/worker-main.ts',
       'cli/claude-mem': 'src/cli/claude-mem.ts',
-      'servers/mcp-server': 'src/servers/mcp-server.ts',
+      'mcp/mcp-server': 'src/mcp/mcp-server.ts',
     },
     outDir: 'dist',
     format: ['esm'],

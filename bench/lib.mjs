@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const DIST = path.join(ROOT, 'dist');
-export const WORKER_SCRIPT = path.join(DIST, 'services/worker/worker-main.js');
+export const WORKER_SCRIPT = path.join(DIST, 'worker/worker-main.js');
 export const FIXTURES = path.join(ROOT, 'test/fixtures/claude-code-hooks');
 
 /** Every temp dir made by this run, removed by cleanupTempDirs() at the end. */
@@ -69,7 +69,7 @@ export async function waitForHealth(url, timeoutMs = 20_000) {
 }
 
 /**
- * Starts `node dist/services/worker/worker-main.js` with its own data dir and port.
+ * Starts `node dist/worker/worker-main.js` with its own data dir and port.
  * opts: { settings?: object (settings.json), dotenv?: string (.env), env?: object }
  */
 export async function startWorker(opts = {}) {

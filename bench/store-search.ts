@@ -6,9 +6,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { openPgStore } from '../src/services/postgres/PgStore.js';
-import { openStore } from '../src/services/sqlite/Store.js';
-import type { Store } from '../src/services/store.js';
+import { openPgStore } from '../src/store/postgres/PgStore.js';
+import { openStore } from '../src/store/sqlite/SqliteStore.js';
+import type { Store } from '../src/store/Store.js';
 // @ts-expect-error plain JS module shared with the other benchmarks
 import { generateMemory, QUERIES } from './dataset.mjs';
 

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 // fileURLToPath, not URL.pathname: the checkout may live under a path with spaces or non-ASCII.
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const markers = ['services/worker/worker-main.js', 'cli/claude-mem.js', 'hooks/session-start.cjs'].map((f) => path.join(root, 'dist', f));
+const markers = ['worker/worker-main.js', 'cli/claude-mem.js', 'hooks/session-start.cjs'].map((f) => path.join(root, 'dist', f));
 const ifMissing = process.argv.includes('--if-missing');
 
 function newest(dir) {

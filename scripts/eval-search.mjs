@@ -30,7 +30,7 @@ function parseArgs(argv) {
   const opts = {
     json: null,
     data: path.join(ROOT, 'bench/data/locomo-dev.json'),
-    worker: path.join(ROOT, 'dist/services/worker/worker-main.js'),
+    worker: path.join(ROOT, 'dist/worker/worker-main.js'),
     keywordOnly: false,
     convs: null,
     misses: null,

@@ -3,10 +3,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { describeCredentialSources, envValueWarnings, RECOGNISED_ENV_KEYS, saveClaudeMemEnv } from '../shared/EnvManager.js';
-import { tailLog } from '../shared/logger.js';
-import { dataDir, envFilePath, settingsPath, workerErrorLogPath, workerLogPath } from '../shared/paths.js';
-import { loadSettings } from '../shared/SettingsManager.js';
+import { describeCredentialSources, envValueWarnings, RECOGNISED_ENV_KEYS, saveClaudeMemEnv } from '../config/EnvManager.js';
+import { tailLog } from '../config/logger.js';
+import { dataDir, envFilePath, settingsPath, workerErrorLogPath, workerLogPath } from '../config/paths.js';
+import { loadSettings } from '../config/SettingsManager.js';
 import { install, isInstalled, uninstall } from './install.js';
 import { follow, health, startWorker, stopWorker, workerBaseUrl } from './workerControl.js';
 import { runDoctor } from './doctor.js';
@@ -18,7 +18,7 @@ declare const __CLAUDE_MEM_VERSION__: string;
 const VERSION = typeof __CLAUDE_MEM_VERSION__ === 'string' ? __CLAUDE_MEM_VERSION__ : '0.0.0-dev';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const workerScript = path.resolve(here, '../services/worker/worker-main.js');
+const workerScript = path.resolve(here, '../worker/worker-main.js');
 /** The package root is the plugin root (hooks/hooks.json, .mcp.json, dist/). */
 const pluginRoot = path.resolve(here, '../..');
 

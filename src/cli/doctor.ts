@@ -3,12 +3,12 @@
 // worker uses, and prints what came back verbatim: a wrong key or an unreachable gateway shows here
 // even while the worker looks fine.
 import fs from 'node:fs';
-import { buildIsolatedEnv, describeCredentialSources } from '../shared/EnvManager.js';
-import { dataDir, envFilePath, settingsPath } from '../shared/paths.js';
-import { getBool, getInt, loadSettings, type Settings } from '../shared/SettingsManager.js';
-import { createProvider, describeProvider } from '../services/worker/providerFactory.js';
-import type { ProviderInfo } from '../services/worker/providers.js';
-import { inspectWorkerLock } from '../services/worker/lock.js';
+import { buildIsolatedEnv, describeCredentialSources } from '../config/EnvManager.js';
+import { dataDir, envFilePath, settingsPath } from '../config/paths.js';
+import { getBool, getInt, loadSettings, type Settings } from '../config/SettingsManager.js';
+import { createProvider, describeProvider } from '../agent/providers/providerFactory.js';
+import type { ProviderInfo } from '../agent/providers/providers.js';
+import { inspectWorkerLock } from '../worker/lock.js';
 import { describeOutage, providerFixHint } from './format.js';
 import { health, workerBaseUrl } from './workerControl.js';
 
@@ -117,7 +117,7 @@ export async function runDoctor(opts: {
 
   if (s.CLAUDE_MEM_DATABASE_URL.trim()) {
     // Team mode: loaded on demand, only then is the PostgreSQL driver needed.
-    const { checkPostgres } = await import('../services/postgres/pgDoctor.js');
+    const { checkPostgres } = await import('../store/postgres/pgDoctor.js');
     for (const l of await checkPostgres(s.CLAUDE_MEM_DATABASE_URL, s.CLAUDE_MEM_SHARED_PROJECTS)) line(l.good, l.text);
   }
 

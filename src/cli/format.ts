@@ -1,5 +1,5 @@
 // Human-readable tables for CLI output.
-import type { SearchResults } from '../types.js';
+import type { SearchResults } from '../api/types.js';
 
 function cut(s: string, n: number): string {
   return s.length > n ? s.slice(0, n - 1) + '…' : s;

@@ -2,8 +2,8 @@
 // "directory" marketplace pointing at this package, and the plugin enabled. Claude Code then loads
 // hooks/hooks.json and .mcp.json from here. Backup first, atomic write, unrelated keys untouched.
 import fs from 'node:fs';
-import { claudeConfigDir, claudeSettingsPath } from '../shared/paths.js';
-import { parseJsonText, writeFileAtomic } from '../shared/fsutil.js';
+import { claudeConfigDir, claudeSettingsPath } from '../config/paths.js';
+import { parseJsonText, writeFileAtomic } from '../lib/fsutil.js';
 
 export const MARKETPLACE = 'claude-mem-local';
 export const PLUGIN_ID = `claude-mem@${MARKETPLACE}`;

@@ -1,13 +1,13 @@
 // `claude-mem migrate --to postgres://…` copies the local SQLite store into PostgreSQL;
 // `--from postgres://…` copies back. Idempotent: records are deduplicated by content (a second run
 // copies nothing), so an interrupted copy is finished by running it again.
-import { localIdentity } from '../shared/identity.js';
-import { dataDir, dbPath } from '../shared/paths.js';
-import { isPostgresUrl, redactUrl } from '../services/postgres/pgClient.js';
-import { openPgStore } from '../services/postgres/PgStore.js';
-import { openStore } from '../services/sqlite/Store.js';
-import type { ImportSet, Store } from '../services/store.js';
-import type { PromptRow } from '../types.js';
+import { localIdentity } from '../config/identity.js';
+import { dataDir, dbPath } from '../config/paths.js';
+import { isPostgresUrl, redactUrl } from '../store/postgres/pgClient.js';
+import { openPgStore } from '../store/postgres/PgStore.js';
+import { openStore } from '../store/sqlite/SqliteStore.js';
+import type { ImportSet, Store } from '../store/Store.js';
+import type { PromptRow } from '../api/types.js';
 import { progressBar } from './progress.js';
 
 export interface CopyTally {

@@ -1,9 +1,9 @@
 // Starting, stopping and inspecting the worker process from the CLI.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import { tailLog } from '../shared/logger.js';
-import { ensureDataDir, pidFilePath, workerLogPath } from '../shared/paths.js';
-import { loadSettings } from '../shared/SettingsManager.js';
+import { tailLog } from '../config/logger.js';
+import { ensureDataDir, pidFilePath, workerLogPath } from '../config/paths.js';
+import { loadSettings } from '../config/SettingsManager.js';
 import {
   fileSize,
   isAlive,
@@ -14,8 +14,8 @@ import {
   removeStaleWorkerFiles,
   startFailureSince,
   type WorkerRecord,
-} from '../services/worker/lock.js';
-import type { HealthResponse } from '../services/worker/WorkerDeps.js';
+} from '../worker/lock.js';
+import type { HealthResponse } from '../worker/WorkerDeps.js';
 
 export type Health = HealthResponse;
 

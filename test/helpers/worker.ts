@@ -8,7 +8,7 @@ import path from 'node:path';
 
 export const ROOT = path.resolve(__dirname, '../..');
 export const DIST = path.join(ROOT, 'dist');
-export const WORKER_SCRIPT = path.join(DIST, 'services/worker/worker-main.js');
+export const WORKER_SCRIPT = path.join(DIST, 'worker/worker-main.js');
 export const CLI_SCRIPT = path.join(DIST, 'cli/claude-mem.js');
 export const FIXTURES = path.join(ROOT, 'test/fixtures/claude-code-hooks');
 

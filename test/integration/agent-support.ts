@@ -1,7 +1,7 @@
 // Shared pieces of the memory-agent integration tests (agent-*.test.ts): scripted gateway replies,
 // fixture payloads with fresh ids, log reading and process-tree inspection. The worker, the hooks
 // and the CLI are always the real built processes; only the LLM backend is faked.
-import type { HealthResponse } from '../../src/services/worker/WorkerDeps.js';
+import type { HealthResponse } from '../../src/worker/WorkerDeps.js';
 import { spawn } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs';

@@ -59,7 +59,7 @@ it('HTTP: dateEnd=2026-11-25 includes the whole local day and nothing after it',
 it('MCP: the search tool applies the same rule', async () => {
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [path.join(DIST, 'servers/mcp-server.js')],
+    args: [path.join(DIST, 'mcp/mcp-server.js')],
     env: { ...(testEnv(w.dataDir, w.port) as Record<string, string>), TZ },
     stderr: 'pipe',
   });

@@ -1,8 +1,8 @@
 // Issue 2, supporting must-show 7: the hook-side bounds that keep a capture small, tested on the
 // functions themselves (the process-level behaviour is in foundation-privacy.test.ts).
 import { describe, expect, it } from 'vitest';
-import { salvageOversized } from '../../src/hooks/hook-io.js';
-import { boundToJsonSize, MAX_EVENT_JSON_CHARS } from '../../src/shared/bound.js';
+import { salvageOversized } from '../../src/capture/hooks/hook-io.js';
+import { boundToJsonSize, MAX_EVENT_JSON_CHARS } from '../../src/capture/bound.js';
 
 describe('salvageOversized (a payload too large to parse)', () => {
   const head =

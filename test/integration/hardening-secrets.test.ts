@@ -289,7 +289,7 @@ describe('loopback only', () => {
       '/assets/%c0%ae%c0%ae/%c0%ae%c0%ae/package.json',
       '/assets/%',
       `/${'../'.repeat(20)}etc/passwd`,
-      '/services/worker/worker-main.js',
+      '/worker/worker-main.js',
       '/../cli/claude-mem.js',
     ];
     for (const p of attempts) {

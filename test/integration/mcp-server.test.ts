@@ -1,4 +1,4 @@
-// The MCP server as Claude Code runs it: `node dist/servers/mcp-server.js` over stdio, driven by the
+// The MCP server as Claude Code runs it: `node dist/mcp/mcp-server.js` over stdio, driven by the
 // official MCP client, talking to a real worker (random port, temp data dir). Needs `npm run build`.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -11,8 +11,8 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const MCP_JS = path.join(ROOT, 'dist/servers/mcp-server.js');
-const WORKER_JS = path.join(ROOT, 'dist/services/worker/worker-main.js');
+const MCP_JS = path.join(ROOT, 'dist/mcp/mcp-server.js');
+const WORKER_JS = path.join(ROOT, 'dist/worker/worker-main.js');
 const CLI_JS = path.join(ROOT, 'dist/cli/claude-mem.js');
 
 function freePort(): Promise<number> {

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it as vitestIt } from 'vitest';
 import { startFakeAnthropic, lastUserText, type FakeAnthropic } from '../fakes/fake-anthropic.js';
-import { openStore } from '../../src/services/sqlite/Store.js';
+import { openStore } from '../../src/store/sqlite/SqliteStore.js';
 import { observationXml } from './agent-support.js';
 import { dropDatabase, freshDatabase, POSTGRES_SUITE, postgresMissing, stopPgServer } from '../helpers/postgres.js';
 import { canRun } from '../helpers/requirements.js';

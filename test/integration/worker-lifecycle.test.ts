@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { MAX_SSE_STREAMS } from '../../src/services/worker/routes/stream.js';
+import { MAX_SSE_STREAMS } from '../../src/worker/routes/stream.js';
 import {
   fixtures,
   freePort,

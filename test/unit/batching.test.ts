@@ -2,9 +2,9 @@
 // the turn's summary, waiting for more only while the prompt may still be running; an event that
 // failed before goes alone. And which files an observation from a batch is about.
 import { describe, expect, it } from 'vitest';
-import { fieldCapFor, filesForObservation, formBatch } from '../../src/services/worker/batching.js';
-import type { ParsedObservation } from '../../src/services/worker/parser.js';
-import type { PendingEventRow } from '../../src/types.js';
+import { fieldCapFor, filesForObservation, formBatch } from '../../src/agent/batching.js';
+import type { ParsedObservation } from '../../src/agent/parser.js';
+import type { PendingEventRow } from '../../src/api/types.js';
 
 const T0 = Date.parse('2026-12-07T10:00:00.000Z');
 let nextId = 1;

@@ -5,8 +5,8 @@ import {
   stripContextTags,
   type ContextInput,
   type ContextSettings,
-} from '../../src/services/context/ContextBuilder.js';
-import type { Observation, ObservationType, Summary } from '../../src/types.js';
+} from '../../src/recall/ContextBuilder.js';
+import type { Observation, ObservationType, Summary } from '../../src/api/types.js';
 
 const BASE = Date.UTC(2026, 10, 20, 9, 0); // Nov 20, 2026 09:00 UTC
 

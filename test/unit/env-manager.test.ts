@@ -14,8 +14,8 @@ import {
   readClaudeCodeEnv,
   RECOGNISED_ENV_KEYS,
   saveClaudeMemEnv,
-} from '../../src/shared/EnvManager.js';
-import { envFilePath, workerLogPath } from '../../src/shared/paths.js';
+} from '../../src/config/EnvManager.js';
+import { envFilePath, workerLogPath } from '../../src/config/paths.js';
 
 const posix = process.platform !== 'win32';
 let root: string;

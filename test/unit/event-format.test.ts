@@ -8,7 +8,7 @@ import {
   renderValue,
   truncateMiddle,
   truncationMarker,
-} from '../../src/services/worker/eventFormat.js';
+} from '../../src/agent/eventFormat.js';
 
 const FIXTURES = path.resolve(__dirname, '../fixtures/claude-code-hooks');
 const fixture = (name: string): { tool_name: string; tool_input: unknown; tool_response?: unknown } =>

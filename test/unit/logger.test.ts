@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createLogger, getLogLevel, setLogLevel, setLogRotation, setStderrEcho, tailLog } from '../../src/shared/logger.js';
-import { workerErrorLogPath, workerLogPath } from '../../src/shared/paths.js';
+import { createLogger, getLogLevel, setLogLevel, setLogRotation, setStderrEcho, tailLog } from '../../src/config/logger.js';
+import { workerErrorLogPath, workerLogPath } from '../../src/config/paths.js';
 
 let dir: string;
 const savedDataDir = process.env.CLAUDE_MEM_DATA_DIR;

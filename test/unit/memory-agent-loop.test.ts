@@ -5,13 +5,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, expect, it } from 'vitest';
-import { openStore, type SqliteStore } from '../../src/services/sqlite/Store.js';
-import { EventBus } from '../../src/services/worker/EventBus.js';
-import { MemoryAgent } from '../../src/services/worker/MemoryAgent.js';
-import { ProviderError, type Provider, type SendRequest } from '../../src/services/worker/providers.js';
-import { createLogger } from '../../src/shared/logger.js';
-import { SETTINGS_DEFAULTS, type Settings } from '../../src/shared/SettingsManager.js';
-import type { QueuedEvent } from '../../src/types.js';
+import { openStore, type SqliteStore } from '../../src/store/sqlite/SqliteStore.js';
+import { EventBus } from '../../src/lib/EventBus.js';
+import { MemoryAgent } from '../../src/agent/MemoryAgent.js';
+import { ProviderError, type Provider, type SendRequest } from '../../src/agent/providers/providers.js';
+import { createLogger } from '../../src/config/logger.js';
+import { SETTINGS_DEFAULTS, type Settings } from '../../src/config/SettingsManager.js';
+import type { QueuedEvent } from '../../src/api/types.js';
 
 // The agent logs under the data dir: keep it away from ~/.claude-mem.
 const DATA_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'cm-agent-loop-data-'));

@@ -4,9 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { expect, it } from 'vitest';
-import { migrate } from '../../src/services/sqlite/Database.js';
-import { MIGRATIONS } from '../../src/services/sqlite/migrations.js';
-import { openStore } from '../../src/services/sqlite/Store.js';
+import { migrate } from '../../src/store/sqlite/Database.js';
+import { MIGRATIONS } from '../../src/store/sqlite/migrations.js';
+import { openStore } from '../../src/store/sqlite/SqliteStore.js';
 
 it('backfills identifier parts for observations stored before migration 4', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cm-mig4-'));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PARSE_LIMITS, mergeFiles, parseAgentReply, type ParsedObservation } from '../../src/services/worker/parser.js';
+import { PARSE_LIMITS, mergeFiles, parseAgentReply, type ParsedObservation } from '../../src/agent/parser.js';
 
 const obs = (inner: string): string => `<observation>${inner}</observation>`;
 

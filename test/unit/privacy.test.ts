@@ -11,8 +11,8 @@ import {
   shouldSkipTool,
   stripContextTags,
   stripPrivate,
-} from '../../src/shared/privacy.js';
-import { isOwnMcpTool, isOwnToolCall, runsOwnCli } from '../../src/shared/ownTools.js';
+} from '../../src/capture/privacy.js';
+import { isOwnMcpTool, isOwnToolCall, runsOwnCli } from '../../src/capture/ownTools.js';
 
 describe('stripPrivate', () => {
   it('removes private regions, multiline and case-insensitive', () => {

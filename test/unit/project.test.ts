@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { projectsToRead, resolveProject } from '../../src/shared/project.js';
+import { projectsToRead, resolveProject } from '../../src/config/project.js';
 
 let tmp: string;
 

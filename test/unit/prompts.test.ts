@@ -1,14 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CONCEPTS, OBSERVATION_TYPES, type ToolEventPayload } from '../../src/types.js';
-import { estimateTokens, truncationMarker } from '../../src/services/worker/eventFormat.js';
+import { CONCEPTS, OBSERVATION_TYPES, type ToolEventPayload } from '../../src/api/types.js';
+import { estimateTokens, truncationMarker } from '../../src/agent/eventFormat.js';
 import {
   buildSessionIntroTurn,
   buildSummaryTurn,
   buildSystemPrompt,
   buildToolEventTurn,
-} from '../../src/services/worker/prompts.js';
+} from '../../src/agent/prompts.js';
 
 const FIXTURES = path.resolve(__dirname, '../fixtures/claude-code-hooks');
 

@@ -5,9 +5,9 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ClaudeProvider } from '../../src/services/worker/ClaudeProvider.js';
-import { renderTurnsAsPrompt } from '../../src/services/worker/claudeAgentSdkTransport.js';
-import { ProviderError, type ProviderSession } from '../../src/services/worker/providers.js';
+import { ClaudeProvider } from '../../src/agent/providers/ClaudeProvider.js';
+import { renderTurnsAsPrompt } from '../../src/agent/providers/claudeAgentSdkTransport.js';
+import { ProviderError, type ProviderSession } from '../../src/agent/providers/providers.js';
 import { startFakeAnthropic, type FakeAnthropic } from '../fakes/fake-anthropic.js';
 
 function agentSdkInstalled(): boolean {

@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ClaudeProvider, resolveModelAlias } from '../../src/services/worker/ClaudeProvider.js';
-import { ProviderError, type ProviderSession } from '../../src/services/worker/providers.js';
+import { ClaudeProvider, resolveModelAlias } from '../../src/agent/providers/ClaudeProvider.js';
+import { ProviderError, type ProviderSession } from '../../src/agent/providers/providers.js';
 import { startFakeAnthropic, type FakeAnthropic } from '../fakes/fake-anthropic.js';
 
 const SYSTEM = 'You are the claude-mem memory agent. Output <observation> blocks.';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeErrorBody, formatHttpErrorMessage, kindForStatus, parseRetryAfter } from '../../src/services/worker/errors.js';
+import { describeErrorBody, formatHttpErrorMessage, kindForStatus, parseRetryAfter } from '../../src/agent/providers/errors.js';
 
 describe('kindForStatus', () => {
   it.each([

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ClaudeProvider } from '../../src/services/worker/ClaudeProvider.js';
-import { GeminiProvider } from '../../src/services/worker/GeminiProvider.js';
-import { OpenAICompatibleProvider } from '../../src/services/worker/OpenAICompatibleProvider.js';
-import { createProvider, describeProvider } from '../../src/services/worker/providerFactory.js';
-import { ProviderError } from '../../src/services/worker/providers.js';
+import { ClaudeProvider } from '../../src/agent/providers/ClaudeProvider.js';
+import { GeminiProvider } from '../../src/agent/providers/GeminiProvider.js';
+import { OpenAICompatibleProvider } from '../../src/agent/providers/OpenAICompatibleProvider.js';
+import { createProvider, describeProvider } from '../../src/agent/providers/providerFactory.js';
+import { ProviderError } from '../../src/agent/providers/providers.js';
 
 function configError(fn: () => unknown): ProviderError {
   try {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { GeminiProvider } from '../../src/services/worker/GeminiProvider.js';
-import { ProviderError } from '../../src/services/worker/providers.js';
+import { GeminiProvider } from '../../src/agent/providers/GeminiProvider.js';
+import { ProviderError } from '../../src/agent/providers/providers.js';
 import { startFakeGemini, type FakeGemini } from '../fakes/fake-gemini.js';
 
 const ctx = { contentSessionId: 's', project: 'p' };

@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { OpenAICompatibleProvider } from '../../src/services/worker/OpenAICompatibleProvider.js';
-import { ProviderError, type ProviderSession } from '../../src/services/worker/providers.js';
+import { OpenAICompatibleProvider } from '../../src/agent/providers/OpenAICompatibleProvider.js';
+import { ProviderError, type ProviderSession } from '../../src/agent/providers/providers.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/fake-openai.js';
 
 const ctx = { contentSessionId: 's', project: 'p' };

@@ -5,8 +5,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import { openStore } from '../../src/services/sqlite/Store.js';
-import type { QueuedEvent } from '../../src/types.js';
+import { openStore } from '../../src/store/sqlite/SqliteStore.js';
+import type { QueuedEvent } from '../../src/api/types.js';
 
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => fs.rmSync(d, { recursive: true, force: true })));

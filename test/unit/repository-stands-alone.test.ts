@@ -17,7 +17,7 @@
 //             cwd in a hook payload or a glob test, exist nowhere and pass; a sibling checkout folder
 //             or a scratch install under the temp dir exists here and fails.
 //   home      code that reads the home directory (os.homedir(), process.env.HOME, $HOME) or a string
-//             that is a `~/` path. Only src/shared/paths.ts decides where the data and Claude Code
+//             that is a `~/` path. Only src/config/paths.ts decides where the data and Claude Code
 //             config dirs are; anything else is whitelisted below with its reason.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -48,13 +48,13 @@ interface Allowed {
 // Every exception names the file, the exact text and why it is not a reference to a real location.
 const WHITELIST: Allowed[] = [
   {
-    file: 'src/shared/paths.ts',
+    file: 'src/config/paths.ts',
     rule: 'home',
     text: 'homedir(',
     reason: 'the one place that computes the default DATA_DIR (~/.claude-mem) and Claude Code config dir (~/.claude)',
   },
   {
-    file: 'src/shared/privacy.ts',
+    file: 'src/capture/privacy.ts',
     rule: 'home',
     text: 'homedir(',
     reason: 'expands a leading ~ in user-written exclusion globs so they compare with real cwds; opens nothing',
@@ -517,7 +517,7 @@ describe('the scanner', () => {
       "import { dataDir } from '../shared/paths.js';",
       "const ROOT = path.resolve(__dirname, '../..');",
       "const ROOT = fileURLToPath(new URL('../..', import.meta.url));",
-      "const script = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../services/worker/worker-main.js');",
+      "const script = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../worker/worker-main.js');",
       "const FIXTURES = path.join(ROOT, 'test/fixtures/claude-code-hooks');",
       "expect(project('/home/user/project')).toBe('project');",
       "const url = `http://127.0.0.1:${port}/api/health`;",

@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseJsonText, readJsonFile, scanJsonError, writeFileAtomic, JsonFileError } from '../../src/shared/fsutil.js';
-import { dataDir, ensureDataDir, expandHome, settingsPath, workerLogPath } from '../../src/shared/paths.js';
+import { parseJsonText, readJsonFile, scanJsonError, writeFileAtomic, JsonFileError } from '../../src/lib/fsutil.js';
+import { dataDir, ensureDataDir, expandHome, settingsPath, workerLogPath } from '../../src/config/paths.js';
 import {
   getBool,
   getInt,
@@ -17,7 +17,7 @@ import {
   SettingsFileError,
   SettingsValidationError,
   suggestSettingKey,
-} from '../../src/shared/SettingsManager.js';
+} from '../../src/config/SettingsManager.js';
 
 let dir: string;
 const savedDataDir = process.env.CLAUDE_MEM_DATA_DIR;

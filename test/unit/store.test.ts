@@ -2,13 +2,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { migrate, schemaVersion } from '../../src/services/sqlite/Database.js';
-import { openStore, type SqliteStore } from '../../src/services/sqlite/Store.js';
+import { migrate, schemaVersion } from '../../src/store/sqlite/Database.js';
+import { openStore, type SqliteStore } from '../../src/store/sqlite/SqliteStore.js';
 import { buildMatchExpression } from '../../src/services/sqlite/ftsQuery.js';
-import { migratePg, pgSchemaVersion } from '../../src/services/postgres/migrations.js';
-import { openPgStore, type PgStore } from '../../src/services/postgres/PgStore.js';
-import type { Store } from '../../src/services/store.js';
-import type { ObservationInput, QueuedEvent } from '../../src/types.js';
+import { migratePg, pgSchemaVersion } from '../../src/store/postgres/migrations.js';
+import { openPgStore, type PgStore } from '../../src/store/postgres/PgStore.js';
+import type { Store } from '../../src/store/Store.js';
+import type { ObservationInput, QueuedEvent } from '../../src/api/types.js';
 import { dropDatabase, freshDatabase, stopPgServer } from '../helpers/postgres.js';
 
 // The store contract runs against both backends; backend-specific checks sit in their own blocks.

@@ -19,7 +19,7 @@ import {
   selfRecord,
   startFailureSince,
   START_FAILURE_PREFIX,
-} from '../../src/services/worker/lock.js';
+} from '../../src/worker/lock.js';
 
 const hasProc = fs.existsSync('/proc/self/stat');
 let dir: string;
@@ -105,7 +105,7 @@ describe('acquireWorkerLock', () => {
     const other = otherProcess();
     // Separate processes, as real starters are: lock.ts bundled to plain JS for them.
     const bundle = path.join(dir, 'lock.mjs');
-    buildSync({ entryPoints: [path.resolve(__dirname, '../../src/services/worker/lock.ts')], bundle: true, platform: 'node', format: 'esm', outfile: bundle, logLevel: 'silent' });
+    buildSync({ entryPoints: [path.resolve(__dirname, '../../src/worker/lock.ts')], bundle: true, platform: 'node', format: 'esm', outfile: bundle, logLevel: 'silent' });
     const script = `
       const { acquireWorkerLock } = await import(${JSON.stringify(pathToFileURL(bundle).href)});
       const r = acquireWorkerLock(process.argv[1]);

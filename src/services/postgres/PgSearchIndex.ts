@@ -3,7 +3,7 @@
 // SQLite store's bm25), summaries and prompts by ts_rank_cd. User text never reaches tsquery
 // syntax: it is reduced to plain word tokens (the same ones the SQLite store uses), each quoted,
 // OR-ed together.
-import type { Observation, PromptRow, SearchQuery, SearchResults, Summary } from '../../types.js';
+import type { Observation, PromptRow, SearchQuery, SearchResults, Summary } from '../../api/types.js';
 import { queryTerms } from '../sqlite/ftsQuery.js';
 import { CommonTermPruner, idf, pruneCommonTerms, PRUNE_MIN_DOCS } from '../termPruning.js';
 import {
@@ -13,10 +13,10 @@ import {
   NEIGHBOUR_SPAN,
   reciprocalRankFusion,
 } from '../rankFusion.js';
-import { toObservation, toPrompt, toSummary } from '../sqlite/rows.js';
-import type { SearchRepository, VectorRanker } from '../store.js';
-import type { Pool } from './pgClient.js';
-import { expandProjects, OBS_COLS, PROMPT_COLS, SUMMARY_COLS } from './pgRows.js';
+import { toObservation, toPrompt, toSummary } from '../../store/rows.js';
+import type { SearchRepository, VectorRanker } from '../../store/Store.js';
+import type { Pool } from '../../store/postgres/pgClient.js';
+import { expandProjects, OBS_COLS, PROMPT_COLS, SUMMARY_COLS } from '../../store/postgres/pgRows.js';
 
 // Rank weights for {D, C, B, A} (narrative, subtitle/concepts, facts, title). Equal, like the
 // SQLite bm25 column weights, where title/fact boosts measured worse on the LoCoMo eval.

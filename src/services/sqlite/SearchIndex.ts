@@ -1,7 +1,7 @@
 // Keyword search (FTS5 + bm25) over observations, summaries and prompts, with filters, and
 // optional fusion with a vector ranking (reciprocal rank fusion).
-import type { Observation, PromptRow, SearchQuery, SearchResults, Summary } from '../../types.js';
-import type { Db } from './Database.js';
+import type { Observation, PromptRow, SearchQuery, SearchResults, Summary } from '../../api/types.js';
+import type { Db } from '../../store/sqlite/Database.js';
 import { CommonTermPruner } from '../termPruning.js';
 import { matchTerms, queryTerms } from './ftsQuery.js';
 import {
@@ -12,7 +12,7 @@ import {
   reciprocalRankFusion,
   type ScoredId,
 } from '../rankFusion.js';
-import { toObservation, toPrompt, toSummary } from './rows.js';
+import { toObservation, toPrompt, toSummary } from '../../store/rows.js';
 
 // bm25 column weights for observations_fts (title, subtitle, narrative, facts, concepts,
 // search_terms). Equal:

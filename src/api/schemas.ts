@@ -1,0 +1,259 @@
+// zod schemas for every request the worker accepts. Messages name the field and the fix.
+import { z } from 'zod';
+import { OBSERVATION_TYPES } from './types.js';
+import { DATE_BOUND_HELP, parseDateBound } from '../lib/dateRange.js';
+import { MAX_NESTING, nestingExceeds } from '../worker/nesting.js';
+
+// ---- identifiers ------------------------------------------------------------------------------
+//
+// Every identifier that reaches the store (session, tool-use and agent ids, tool names, projects,
+// working directories and file paths, route ids, project filters) is checked here, at the edge:
+//  - well-formed Unicode: a lone UTF-16 surrogate (valid JSON: "\ud800") has no UTF-8 encoding,
+//    so SQLite would store U+FFFD and the id would read back as a different string;
+//  - no control characters (C0, DEL, C1): they never occur in real ids and break logs and tables;
+//  - bounded length, counted in UTF-16 code units: ids and names 512 (the bound the worker has
+//    always enforced, so older exports still import), paths 4096 (Linux PATH_MAX).
+// Normalisation: none. Ids are opaque tokens and Linux file names are byte strings, so the NFC and
+// NFD spellings of one name are two different ids / directories. Rewriting either form would make
+// a stored cwd point at a directory that does not exist, or merge two sessions. Both forms are
+// accepted and stored exactly as sent; filters match the form they are given.
+
+export const ID_MAX = 512;
+export const PATH_MAX = 4096;
+
+const CONTROL_CHAR = /[\u0000-\u001f\u007f-\u009f]/;
+// Without the `u` flag the pattern sees UTF-16 code units: a high surrogate not followed by a low
+// one, or a low one not preceded by a high one (String.prototype.isWellFormed, which lib ES2023
+// does not declare, with the position for the message).
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+const hex = (code: number) => `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+
+/** Why `value` is not an acceptable identifier, or null. `what` names the kind for the fix. */
+export function identifierProblem(value: string, opts: { max: number; allowEmpty?: boolean; what: string }): string | null {
+  if (value === '') return opts.allowEmpty ? null : `must not be empty; send the ${opts.what}`;
+  if (value.length > opts.max) return `is ${value.length} characters long; a ${opts.what} may have at most ${opts.max}`;
+  const lone = LONE_SURROGATE.exec(value);
+  if (lone) {
+    return `contains a lone UTF-16 surrogate (${hex(lone[0].charCodeAt(0))} at position ${lone.index}); send the ${opts.what} as well-formed Unicode (surrogates only in pairs)`;
+  }
+  const m = CONTROL_CHAR.exec(value);
+  if (m) return `contains the control character ${hex(m[0].charCodeAt(0))} at position ${m.index}; send the ${opts.what} as printable text`;
+  return null;
+}
+
+const idString = (what: string, max: number, allowEmpty = false) =>
+  z.string({ error: `must be a string (the ${what})` }).superRefine((v, ctx) => {
+    const problem = identifierProblem(v, { max, allowEmpty, what });
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
+/**
+ * The reusable identifier schema: an id or name (session, tool-use, agent, tool, project, model).
+ * `allowEmpty` where "" has a meaning (a filter that is not set, a model never reported).
+ */
+export const identifier = (what: string, opts: { allowEmpty?: boolean } = {}) => idString(what, ID_MAX, opts.allowEmpty);
+/** A file-system path (cwd, transcript_path, a file being read); `allowEmpty` for cwd (project "unknown"). */
+export const pathText = (what: string, opts: { allowEmpty?: boolean } = {}) => idString(what, PATH_MAX, opts.allowEmpty);
+
+const sessionId = identifier('session id');
+const cwd = pathText('working directory', { allowEmpty: true });
+const agentId = identifier('subagent id').nullish();
+
+export const initBody = z.object({
+  session_id: sessionId,
+  cwd,
+  prompt: z.string().max(1_000_000).optional(),
+  source: idString('SessionStart source', 64).optional(),
+});
+
+export const toolEventBody = z
+  .object({
+    session_id: sessionId,
+    cwd,
+    tool_name: identifier('tool name'),
+    tool_input: z.unknown().optional(),
+    tool_response: z.unknown().optional(),
+    error: z.string().optional(),
+    tool_use_id: identifier('tool_use_id'),
+    agent_id: agentId,
+    agent_type: identifier('subagent type').nullish(),
+  })
+  .refine((b) => b.tool_response !== undefined || b.error !== undefined, {
+    message: 'one of tool_response (PostToolUse) or error (PostToolUseFailure) is required',
+    path: ['tool_response'],
+  })
+  .refine((b) => !nestingExceeds(b.tool_input), {
+    message: `nested more than ${MAX_NESTING} levels deep; send flatter data`,
+    path: ['tool_input'],
+  })
+  .refine((b) => !nestingExceeds(b.tool_response), {
+    message: `nested more than ${MAX_NESTING} levels deep; send flatter data`,
+    path: ['tool_response'],
+  });
+
+export const summarizeBody = z.object({
+  session_id: sessionId,
+  cwd,
+  last_assistant_message: z.string().max(1_000_000).default(''),
+  agent_id: agentId,
+});
+
+export const endBody = z.object({
+  session_id: sessionId,
+  reason: idString('SessionEnd reason', 256).optional(),
+});
+
+const csv = z
+  .string()
+  .max(4096)
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+  );
+
+/** An integer query parameter; describeIssues puts the parameter's name before the message. */
+const intParam = (min: number, max: number) =>
+  z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(min, `must be ${min} or more`)
+    .max(max, `must be ${max} or less`);
+
+/** Accepts epoch milliseconds or an ISO date/time. */
+/** A search date bound, by the one rule in lib/dateRange.ts (a date-only end covers its whole day). */
+const dateParam = (edge: 'start' | 'end') =>
+  z
+    .string()
+    .max(64)
+    .transform((s, ctx) => {
+      const n = parseDateBound(s, edge);
+      if (n === null) {
+        ctx.addIssue({ code: 'custom', message: `must be ${DATE_BOUND_HELP}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+/** `?project=` on the read routes: a project name as stored (see resolveProject); empty = all. */
+export const projectFilter = identifier('project name', { allowEmpty: true }).optional();
+
+const typeList = csv.pipe(
+  z.array(z.enum(OBSERVATION_TYPES, { error: `must be one of ${OBSERVATION_TYPES.join(', ')}` })),
+);
+
+export const searchQuery = z.object({
+  query: z.string().max(100_000).default(''),
+  project: projectFilter,
+  type: typeList.optional(),
+  concepts: csv.optional(),
+  files: csv.optional(),
+  dateStart: dateParam('start').optional(),
+  dateEnd: dateParam('end').optional(),
+  orderBy: z.enum(['relevance', 'date_desc', 'date_asc'], { error: 'must be relevance, date_desc or date_asc' }).optional(),
+  limit: intParam(1, 500).default(20),
+  offset: intParam(0, 1_000_000).default(0),
+  kinds: csv.pipe(z.array(z.enum(['observations', 'sessions', 'prompts'], { error: 'must be among observations, sessions, prompts' }))).optional(),
+  format: z.string().optional(),
+});
+
+export const listQuery = z.object({
+  project: projectFilter,
+  limit: intParam(1, 1000).default(50),
+  offset: intParam(0, 10_000_000).default(0),
+});
+
+export const batchBody = z.object({
+  ids: z
+    .array(z.number({ error: 'ids must be numbers' }).int().positive(), { error: 'ids must be an array of observation ids' })
+    .min(1, 'ids must not be empty')
+    .max(500, 'ids: at most 500 per request'),
+  project: projectFilter,
+});
+
+export const timelineQuery = z
+  .object({
+    anchor: intParam(1, Number.MAX_SAFE_INTEGER).optional(),
+    query: z.string().max(10_000).optional(),
+    project: projectFilter,
+    before: intParam(0, 100).default(5),
+    after: intParam(0, 100).default(5),
+  })
+  .refine((q) => q.anchor !== undefined || (q.query ?? '').trim() !== '', {
+    message: 'give anchor (an observation id) or query (text to find the anchor)',
+    path: ['anchor'],
+  });
+
+export const contextQuery = z
+  .object({ project: projectFilter, cwd: pathText('working directory').optional() })
+  .refine((q) => q.project || q.cwd, { message: 'give project or cwd', path: ['project'] });
+
+export const fileContextQuery = z.object({
+  path: pathText('file path'),
+  cwd: pathText('working directory', { allowEmpty: true }),
+});
+
+const str = (max: number) => z.string().max(max);
+const strList = z.array(z.string().max(10_000)).max(1000).default([]);
+const tokens = z
+  .object({
+    input_tokens: z.number().int().nonnegative(),
+    output_tokens: z.number().int().nonnegative(),
+    cache_read_tokens: z.number().int().nonnegative().default(0),
+    cache_write_tokens: z.number().int().nonnegative().default(0),
+  })
+  .nullish();
+
+const importedSessionId = identifier('session id').default('imported');
+const importedProject = identifier('project name');
+
+export const importObservation = z.object({
+  content_session_id: importedSessionId,
+  project: importedProject,
+  type: z.enum(OBSERVATION_TYPES, { error: `type must be one of ${OBSERVATION_TYPES.join(', ')}` }),
+  title: z.string().min(1, 'title is required').max(2000),
+  subtitle: str(10_000).default(''),
+  narrative: str(200_000).default(''),
+  facts: strList,
+  concepts: strList,
+  files_read: strList,
+  files_modified: strList,
+  prompt_number: z.number().int().nullish(),
+  agent_id: agentId,
+  model: identifier('model id', { allowEmpty: true }).nullish(),
+  tokens,
+  created_at: z.string().max(64).optional(),
+});
+
+export const importSummary = z.object({
+  content_session_id: importedSessionId,
+  project: importedProject,
+  request: str(200_000).default(''),
+  investigated: str(200_000).default(''),
+  learned: str(200_000).default(''),
+  completed: str(200_000).default(''),
+  next_steps: str(200_000).default(''),
+  notes: str(200_000).default(''),
+  prompt_number: z.number().int().nullish(),
+  model: identifier('model id', { allowEmpty: true }).nullish(),
+  tokens,
+  created_at: z.string().max(64).optional(),
+});
+
+export const importPrompt = z.object({
+  content_session_id: identifier('session id'),
+  project: importedProject,
+  prompt_number: z.number().int().positive(),
+  prompt_text: z.string().max(1_000_000),
+  created_at: z.string().max(64).optional(),
+});
+
+export const importBody = z.object({
+  observations: z.array(importObservation).max(200_000).optional(),
+  summaries: z.array(importSummary).max(200_000).optional(),
+  prompts: z.array(importPrompt).max(200_000).optional(),
+});
+
+export type ImportBody = z.infer<typeof importBody>;

@@ -1,0 +1,258 @@
+// A small fetch-based client for the worker's HTTP API (see the worker routes), shared by the MCP
+// server and the CLI. It only speaks HTTP: starting the worker is the caller's decision.
+import type { Observation, ObservationInput, PromptRow, Summary, SummaryInput } from './types.js';
+import type { HealthResponse } from '../worker/WorkerDeps.js';
+
+export const DEFAULT_WORKER_HOST = '127.0.0.1';
+export const DEFAULT_WORKER_PORT = 37777;
+
+export interface WorkerClientOptions {
+  /** Full base URL, e.g. `http://127.0.0.1:40123`. Wins over host/port. */
+  baseUrl?: string;
+  host?: string;
+  port?: number | string;
+  /** Per-request timeout. Default 15 s. */
+  timeoutMs?: number;
+  /** Environment to read `CLAUDE_MEM_WORKER_HOST`/`_PORT` from. Default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Nothing answered at the worker's address (refused, reset, timed out). */
+export class WorkerUnreachableError extends Error {
+  constructor(
+    readonly baseUrl: string,
+    readonly reason: string,
+  ) {
+    super(`claude-mem worker is not reachable at ${baseUrl} (${reason})`);
+    this.name = 'WorkerUnreachableError';
+  }
+}
+
+/** The worker answered with a 4xx/5xx; `message` is the worker's own `error` text. */
+export class WorkerHttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly body: unknown,
+  ) {
+    super(message);
+    this.name = 'WorkerHttpError';
+  }
+}
+
+/** Resolve the worker's base URL from options, then env, then the defaults (127.0.0.1:37777). */
+export function workerBaseUrl(options: WorkerClientOptions = {}): string {
+  if (options.baseUrl) return options.baseUrl.replace(/\/+$/, '');
+  const env = options.env ?? process.env;
+  let host = (options.host ?? env.CLAUDE_MEM_WORKER_HOST ?? '').trim() || DEFAULT_WORKER_HOST;
+  // A worker bound to every interface is still reached over loopback.
+  if (host === '0.0.0.0') host = '127.0.0.1';
+  if (host === '::') host = '::1';
+  if (host.includes(':') && !host.startsWith('[')) host = `[${host}]`;
+  const rawPort = String(options.port ?? env.CLAUDE_MEM_WORKER_PORT ?? '').trim();
+  const port = rawPort === '' ? DEFAULT_WORKER_PORT : Number(rawPort);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new Error(`CLAUDE_MEM_WORKER_PORT must be an integer between 1 and 65535 (got "${rawPort}")`);
+  }
+  return `http://${host}:${port}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Wire shapes (see the worker HTTP contract)
+
+export type { HealthResponse };
+
+export interface SearchParams {
+  query: string;
+  project?: string;
+  type?: string[];
+  concepts?: string[];
+  files?: string[];
+  /** ISO date/time or epoch ms. */
+  dateStart?: string | number;
+  dateEnd?: string | number;
+  orderBy?: 'relevance' | 'date_desc' | 'date_asc';
+  limit?: number;
+  offset?: number;
+  kinds?: Array<'observations' | 'sessions' | 'prompts'>;
+}
+
+export interface SearchResponse {
+  observations: Observation[];
+  sessions: Summary[];
+  prompts: PromptRow[];
+}
+
+export interface TimelineParams {
+  anchor?: number;
+  query?: string;
+  project?: string;
+  before?: number;
+  after?: number;
+}
+
+export type TimelineItem =
+  | ({ kind: 'observation' } & Observation)
+  | ({ kind: 'summary' } & Summary)
+  | ({ kind: 'prompt' } & PromptRow & { created_at_epoch: number });
+
+export interface TimelineResponse {
+  anchor: number | null;
+  items: TimelineItem[];
+}
+
+export interface ImportBody {
+  observations?: ObservationInput[];
+  summaries?: SummaryInput[];
+  prompts?: Array<Partial<PromptRow>>;
+}
+
+export interface ImportKindResult {
+  imported: number;
+  skipped: number;
+  ids: number[];
+}
+
+export interface ImportResponse {
+  observations: ImportKindResult;
+  summaries: ImportKindResult;
+  prompts: ImportKindResult;
+}
+
+export interface ProjectInfo {
+  name: string;
+  observations: number;
+  lastActivity: string | null;
+}
+
+type Query = Record<string, string | number | string[] | undefined | null>;
+
+export interface WorkerClient {
+  readonly baseUrl: string;
+  /** Low-level: one request; JSON in and out unless the response is not JSON. */
+  request<T = unknown>(method: string, path: string, opts?: { query?: Query; body?: unknown; timeoutMs?: number }): Promise<T>;
+  health(timeoutMs?: number): Promise<HealthResponse>;
+  /** True when `/api/health` answers `status: "ok"` within the timeout. */
+  isHealthy(timeoutMs?: number): Promise<boolean>;
+  search(params: SearchParams): Promise<SearchResponse>;
+  getObservations(ids: number[], project?: string): Promise<Observation[]>;
+  listObservations(params?: { project?: string; limit?: number; offset?: number }): Promise<{ observations: Observation[]; total: number }>;
+  timeline(params: TimelineParams): Promise<TimelineResponse>;
+  listSummaries(params?: { project?: string; limit?: number; offset?: number }): Promise<{ summaries: Summary[] }>;
+  listPrompts(params?: { project?: string; limit?: number; offset?: number }): Promise<{ prompts: PromptRow[] }>;
+  projects(): Promise<{ projects: ProjectInfo[] }>;
+  contextInject(params: { project?: string; cwd?: string }): Promise<string>;
+  importData(body: ImportBody): Promise<ImportResponse>;
+  exportData(project?: string): Promise<ImportBody>;
+}
+
+export function createWorkerClient(options: WorkerClientOptions = {}): WorkerClient {
+  const baseUrl = workerBaseUrl(options);
+  const defaultTimeout = options.timeoutMs ?? 15_000;
+
+  async function request<T>(
+    method: string,
+    path: string,
+    opts: { query?: Query; body?: unknown; timeoutMs?: number } = {},
+  ): Promise<T> {
+    const url = new URL(path, `${baseUrl}/`);
+    for (const [key, value] of Object.entries(opts.query ?? {})) {
+      if (value === undefined || value === null || value === '') continue;
+      if (Array.isArray(value)) {
+        if (value.length) url.searchParams.set(key, value.join(','));
+      } else {
+        url.searchParams.set(key, String(value));
+      }
+    }
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method,
+        headers: opts.body === undefined ? {} : { 'content-type': 'application/json' },
+        body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+        signal: AbortSignal.timeout(opts.timeoutMs ?? defaultTimeout),
+      });
+    } catch (err) {
+      throw new WorkerUnreachableError(baseUrl, describeFetchError(err));
+    }
+    const text = await res.text();
+    const isJson = (res.headers.get('content-type') ?? '').includes('application/json');
+    let body: unknown = text;
+    if (isJson && text) {
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = text;
+      }
+    }
+    if (!res.ok) {
+      const message =
+        body && typeof body === 'object' && typeof (body as { error?: unknown }).error === 'string'
+          ? (body as { error: string }).error
+          : `${method} ${url.pathname} failed with HTTP ${res.status}${text ? `: ${text.slice(0, 300)}` : ''}`;
+      throw new WorkerHttpError(res.status, message, body);
+    }
+    return body as T;
+  }
+
+  const health = (timeoutMs = 2_000) => request<HealthResponse>('GET', '/api/health', { timeoutMs });
+
+  return {
+    baseUrl,
+    request,
+    health,
+    async isHealthy(timeoutMs = 1_000) {
+      try {
+        return (await health(timeoutMs)).status === 'ok';
+      } catch {
+        return false;
+      }
+    },
+    search: (p) =>
+      request<SearchResponse>('GET', '/api/search', {
+        query: {
+          query: p.query,
+          project: p.project,
+          type: p.type,
+          concepts: p.concepts,
+          files: p.files,
+          dateStart: p.dateStart,
+          dateEnd: p.dateEnd,
+          orderBy: p.orderBy,
+          limit: p.limit,
+          offset: p.offset,
+          kinds: p.kinds,
+        },
+      }).then(normaliseSearch),
+    getObservations: (ids, project) =>
+      request<{ observations: Observation[] }>('POST', '/api/observations/batch', {
+        body: project ? { ids, project } : { ids },
+      }).then((r) => r.observations ?? []),
+    listObservations: (p = {}) => request('GET', '/api/observations', { query: { ...p } }),
+    timeline: (p) =>
+      request<TimelineResponse>('GET', '/api/timeline', {
+        query: { anchor: p.anchor, query: p.query, project: p.project, before: p.before, after: p.after },
+      }).then((r) => ({ anchor: r.anchor ?? null, items: r.items ?? [] })),
+    listSummaries: (p = {}) => request('GET', '/api/summaries', { query: { ...p } }),
+    listPrompts: (p = {}) => request('GET', '/api/prompts', { query: { ...p } }),
+    projects: () => request('GET', '/api/projects'),
+    contextInject: (p) => request<string>('GET', '/api/context/inject', { query: { project: p.project, cwd: p.cwd } }),
+    importData: (body) => request<ImportResponse>('POST', '/api/import', { body, timeoutMs: 120_000 }),
+    exportData: (project) => request<ImportBody>('GET', '/api/export', { query: { project }, timeoutMs: 120_000 }),
+  };
+}
+
+function normaliseSearch(r: Partial<SearchResponse>): SearchResponse {
+  return { observations: r.observations ?? [], sessions: r.sessions ?? [], prompts: r.prompts ?? [] };
+}
+
+function describeFetchError(err: unknown): string {
+  if (err instanceof Error) {
+    if (err.name === 'TimeoutError' || err.name === 'AbortError') return 'request timed out';
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    if (cause?.code) return cause.code;
+    if (cause?.message) return cause.message;
+    return err.message;
+  }
+  return String(err);
+}

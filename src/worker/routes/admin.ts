@@ -1,0 +1,152 @@
+// Health, queue, logs, settings/credentials, import/export and restart endpoints.
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { describeCredentialSources, envValueWarnings, EnvValidationError, RECOGNISED_ENV_KEYS, saveClaudeMemEnv } from '../../config/EnvManager.js';
+import { tailLog } from '../../config/logger.js';
+import { workerErrorLogPath, workerLogPath } from '../../config/paths.js';
+import {
+  SECRET_SETTINGS_KEYS,
+  SETTINGS_DESCRIPTIONS,
+  SETTINGS_KINDS,
+  SettingsFileError,
+  SettingsValidationError,
+  loadSettings,
+  publicSettings,
+  updateSettingsFromViewer,
+} from '../../config/SettingsManager.js';
+import { parseJsonBody, parseQuery } from '../http.js';
+import { exportMemory, importMemory, liveImportedIds } from '../../store/importExport.js';
+import { parseEdgeQuery, routeId } from '../edge.js';
+import { importBody, projectFilter } from '../../api/schemas.js';
+import type { HealthResponse, WorkerDeps } from '../WorkerDeps.js';
+import { projectScope } from '../../recall/contextService.js';
+
+export function adminRoutes(deps: WorkerDeps): Hono {
+  const app = new Hono();
+  const { store } = deps;
+
+  app.get('/api/health', async (c) => {
+    const agent = await deps.agentStatus();
+    const health: HealthResponse = {
+      status: 'ok',
+      pid: process.pid,
+      instance: deps.instance ?? '',
+      version: deps.version,
+      uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),
+      queueDepth: await store.queue.depth(),
+      deadLetters: await store.queue.deadCount(),
+      provider: agent.provider,
+      model: agent.model,
+      baseUrlHost: agent.baseUrlHost,
+      baseUrl: agent.baseUrl,
+      outage: agent.outage,
+      lastError: agent.lastError,
+      paused: agent.paused,
+      budget: agent.budget,
+      embeddings: deps.embeddings?.status() ?? null,
+    };
+    return c.json(health);
+  });
+
+  app.get('/api/queue', async (c) =>
+    c.json({
+      depth: await store.queue.depth(),
+      pending: await store.queue.pending(100),
+      deadLetters: await store.queue.deadLetters(100),
+    }),
+  );
+
+  app.post('/api/queue/dead/:id/retry', async (c) => {
+    const id = routeId(c, 'id', 'a dead-letter id');
+    if (!(await store.queue.retryDead(id))) return c.json({ error: `dead-lettered event ${id} not found` }, 404);
+    deps.wakeAgent();
+    return c.json({ status: 'requeued', id });
+  });
+
+  app.get('/api/logs', (c) => {
+    const q = parseQuery(
+      c,
+      z.object({
+        file: z.enum(['worker', 'error'], { error: 'file must be worker or error' }).default('worker'),
+        lines: z.coerce.number().int().min(1).max(5000).default(200),
+      }),
+    );
+    return c.json({ lines: tailLog(q.file === 'error' ? workerErrorLogPath() : workerLogPath(), q.lines) });
+  });
+
+  app.get('/api/settings', (c) => {
+    const loaded = loadSettings({ createIfMissing: false });
+    return c.json({
+      settings: publicSettings(loaded.settings),
+      descriptions: SETTINGS_DESCRIPTIONS,
+      // Allowed values and ranges, so the viewer offers choices instead of free text.
+      kinds: SETTINGS_KINDS,
+      secretKeys: SECRET_SETTINGS_KEYS,
+      credentials: Object.fromEntries(
+        describeCredentialSources({ autodetect: loaded.settings.CLAUDE_MEM_AUTODETECT_CLAUDE_CODE_ENV === 'true' }).credentials.map(
+          (d) => [d.key, { set: d.set, source: d.source }],
+        ),
+      ),
+      issues: loaded.errors,
+    });
+  });
+
+  app.post('/api/settings', async (c) => {
+    const body = await parseJsonBody(c, z.record(z.string(), z.string({ error: 'every setting value must be a string' })));
+    try {
+      const result = updateSettingsFromViewer(body, deps.settings());
+      deps.reloadSettings();
+      return c.json(result);
+    } catch (err) {
+      if (err instanceof SettingsValidationError) {
+        const fields = Object.fromEntries(err.issues.map((i) => [i.key, i.message]));
+        return c.json({ error: err.message, fields }, 400);
+      }
+      if (err instanceof SettingsFileError) return c.json({ error: err.message }, 409);
+      throw err;
+    }
+  });
+
+  app.post('/api/credentials', async (c) => {
+    const body = await parseJsonBody(
+      c,
+      z
+        .record(z.string(), z.string().max(4096).refine((v) => !/[\r\n]/.test(v), 'value must be one line'))
+        .refine((r) => Object.keys(r).every((k) => (RECOGNISED_ENV_KEYS as readonly string[]).includes(k)), {
+          message: `keys must be among ${RECOGNISED_ENV_KEYS.join(', ')}`,
+        }),
+    );
+    try {
+      saveClaudeMemEnv(body);
+    } catch (err) {
+      // A value the .env format cannot hold (e.g. a NUL byte): the client's to fix, not a 500.
+      if (err instanceof EnvValidationError) return c.json({ error: err.message, fields: { [err.key]: err.message } }, 400);
+      throw err;
+    }
+    // Credentials are read when a session starts; a restart applies them everywhere.
+    const warnings = Object.entries(body).flatMap(([k, v]) => envValueWarnings(k, v));
+    return c.json({ saved: Object.keys(body), restartRequired: true, warnings });
+  });
+
+  app.post('/api/import', async (c) => {
+    const body = await parseJsonBody(c, importBody);
+    const result = await importMemory(store, body);
+    // Live viewers show newly imported observations like captured ones (a bulk restore: a reload).
+    const live = liveImportedIds(result);
+    if (live.length) for (const o of await store.sessions.getObservations(live)) deps.bus.emit('observation', o);
+    deps.bus.emit('status', { imported: result.observations.imported });
+    return c.json(result);
+  });
+
+  app.get('/api/export', async (c) => {
+    const { project } = parseEdgeQuery(c, z.object({ project: projectFilter }));
+    return c.json(await exportMemory(store, project ? projectScope({ project }).projects : undefined));
+  });
+
+  app.post('/api/worker/restart', (c) => {
+    setTimeout(deps.requestRestart, 50);
+    return c.json({ status: 'restarting' }, 202);
+  });
+
+  return app;
+}
