@@ -4,7 +4,7 @@
 // and the daily budget; providers only speak their protocol.
 import { buildIsolatedEnv } from '../config/EnvManager.js';
 import type { Logger } from '../config/logger.js';
-import { redactSecrets } from '../capture/privacy.js';
+import { redactSecrets } from '../lib/redact.js';
 import type { Settings } from '../config/SettingsManager.js';
 import { getBool, getInt } from '../config/SettingsManager.js';
 import type { ObservationInput, PendingEventRow, SummarizePayload, TokenUsage, ToolEventPayload } from '../api/types.js';

@@ -7,7 +7,8 @@
 // reply's length even for hostile input.
 import path from 'node:path';
 import { CONCEPTS, OBSERVATION_TYPES, type ObservationType } from '../api/types.js';
-import { capText, type FilesTouched } from './eventFormat.js';
+import { type FilesTouched } from './eventFormat.js';
+import { capText } from '../lib/text.js';
 
 export interface ParsedObservation {
   type: ObservationType;

@@ -5,7 +5,8 @@
 // session of every project; anything variable (the project, the user's request) goes in the first
 // user turn instead.
 import { CONCEPTS, OBSERVATION_TYPES, type ToolEventPayload } from '../api/types.js';
-import { renderValue, truncateMiddle } from './eventFormat.js';
+import { renderValue } from './eventFormat.js';
+import { truncateMiddle } from '../lib/text.js';
 
 const SYSTEM_PROMPT = `You are a memory recorder. You watch a developer's Claude Code session from the outside and write down what is worth remembering about the PROJECT for future sessions: what was built, fixed, changed, learned or decided, and why; how things work; gotchas and their workarounds. You do not talk to the developer and you never use tools.
 

@@ -1,6 +1,6 @@
 // Bounds a captured JSON value so that huge tool outputs are never stored or sent raw.
 // Used by the hooks (before sending) and the worker (before storing). No npm imports.
-import { truncateMiddle } from '../agent/eventFormat.js';
+import { truncateMiddle } from '../lib/text.js';
 
 /** Largest string kept per field of a captured tool event; the LLM sees far less. */
 export const MAX_STORED_FIELD_CHARS = 64 * 1024;

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { workerErrorLogPath, workerLogPath } from './paths.js';
-import { redactSecrets } from '../capture/privacy.js';
+import { redactSecrets } from '../lib/redact.js';
 
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
 type WritableLevel = Exclude<LogLevel, 'SILENT'>;

@@ -2,7 +2,7 @@
 // index, plugs the vector ranking into SearchIndex (hybrid = reciprocal rank fusion there) and runs
 // the background indexer. Any problem here leaves keyword search exactly as it was.
 import type { Logger } from '../config/logger.js';
-import { redactSecrets } from '../capture/privacy.js';
+import { redactSecrets } from '../lib/redact.js';
 import type { Settings } from '../config/SettingsManager.js';
 import type { Store } from '../store/sqlite/SqliteStore.js';
 import { countObservations, VectorIndex } from '../store/sqlite/VectorIndex.js';

@@ -2,7 +2,7 @@
 // vectors. It never sits in the ingest path (the memory agent stores observations first, this
 // catches up after), and a failing endpoint only delays vectors: keyword search is unaffected.
 import type { Logger } from '../config/logger.js';
-import { redactSecrets } from '../capture/privacy.js';
+import { redactSecrets } from '../lib/redact.js';
 import type { Observation } from '../api/types.js';
 import type { SessionStore } from '../store/sqlite/SessionStore.js';
 import { VectorMismatchError, type VectorIndex } from '../store/sqlite/VectorIndex.js';

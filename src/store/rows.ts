@@ -104,3 +104,8 @@ export function timeColumns(iso?: string): { created_at: string; created_at_epoc
   const valid = Number.isFinite(d.getTime()) ? d : new Date();
   return { created_at: valid.toISOString(), created_at_epoch: valid.getTime() };
 }
+
+/** The UTC day (YYYY-MM-DD) token spend is counted under, in both stores. */
+export function utcDay(now = Date.now()): string {
+  return new Date(now).toISOString().slice(0, 10);
+}

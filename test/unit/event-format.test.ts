@@ -1,14 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  capText,
-  estimateTokens,
-  filesTouched,
-  renderValue,
-  truncateMiddle,
-  truncationMarker,
-} from '../../src/agent/eventFormat.js';
+import { filesTouched, renderValue } from '../../src/agent/eventFormat.js';
+import { capText, estimateTokens, truncateMiddle, truncationMarker } from '../../src/lib/text.js';
 
 const FIXTURES = path.resolve(__dirname, '../fixtures/claude-code-hooks');
 const fixture = (name: string): { tool_name: string; tool_input: unknown; tool_response?: unknown } =>

@@ -1,17 +1,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  isEntirelyPrivate,
-  isExcludedProject,
-  isSecretName,
-  matchesGlob,
-  redactDeep,
-  redactSecrets,
-  shouldSkipTool,
-  stripContextTags,
-  stripPrivate,
-} from '../../src/capture/privacy.js';
+import { isEntirelyPrivate, isExcludedProject, matchesGlob, redactDeep, shouldSkipTool, stripContextTags, stripPrivate } from '../../src/capture/privacy.js';
+import { isSecretName, redactSecrets } from '../../src/lib/redact.js';
 import { isOwnMcpTool, isOwnToolCall, runsOwnCli } from '../../src/capture/ownTools.js';
 
 describe('stripPrivate', () => {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CONCEPTS, OBSERVATION_TYPES, type ToolEventPayload } from '../../src/api/types.js';
-import { estimateTokens, truncationMarker } from '../../src/agent/eventFormat.js';
+import { estimateTokens, truncationMarker } from '../../src/lib/text.js';
 import {
   buildSessionIntroTurn,
   buildSummaryTurn,

@@ -3,7 +3,7 @@
 // completes an event only while it still holds the claim: a claim that expired and was taken
 // over by a restarted worker is not completed twice.
 import type { DeadLetterRow, PendingEventRow, QueuedEvent, TokenUsage } from '../../api/types.js';
-import { utcDay } from '../sqlite/EventQueue.js';
+import { utcDay } from '../rows.js';
 import type { StoreIdentity } from '../../config/identity.js';
 import type { Completion, CompletionResult, EnqueueResult, QueueRepository } from '../Store.js';
 import { withTx, type Pool } from './pgClient.js';

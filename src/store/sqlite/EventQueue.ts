@@ -9,6 +9,7 @@ import type {
   SummaryInput,
   TokenUsage,
 } from '../../api/types.js';
+import { utcDay } from '../rows.js';
 import type { Db } from './Database.js';
 import { insertObservationSync, insertSummarySync, type InsertResult } from './SessionStore.js';
 
@@ -35,9 +36,6 @@ function toPending(r: Record<string, unknown>): PendingEventRow {
   };
 }
 
-export function utcDay(now = Date.now()): string {
-  return new Date(now).toISOString().slice(0, 10);
-}
 
 export class EventQueue {
   constructor(readonly db: Db) {}
