@@ -15,6 +15,17 @@ export function reciprocalRankFusion(rankings: number[][], k = RRF_K): number[] 
   return [...scores.entries()].sort((a, b) => b[1] - a[1]).map(([id]) => id);
 }
 
+// ---- Coordination ---------------------------------------------------------------------------
+//
+// Query words are OR-ed, so a record can rank on one frequent word alone. Weighing its keyword
+// score by the share of query terms it contains (the classic "coord" factor) puts records that
+// answer more of the question first. LoCoMo dev with the session context below: Recall@10 0.692 →
+// 0.730 (SQLite), 0.707 → 0.727 (PostgreSQL); MRR 0.482 → 0.529, 0.525 → 0.540.
+
+export function coordinated(score: number, matchedTerms: number, queryTerms: number): number {
+  return queryTerms > 0 ? (score * matchedTerms) / queryTerms : score;
+}
+
 // ---- Session context -------------------------------------------------------------------------
 //
 // A record is often found through the records around it: the answer follows the question that

@@ -332,6 +332,19 @@ describe.each(BACKENDS)('$name store', (backend) => {
       expect(ids).toContain(common.id);
     });
 
+    it('puts a record with more of the query words above one with a single rarer word', async () => {
+      const add = (session: string, title: string) =>
+        store.sessions.insertObservation(obs({ content_session_id: session, title, narrative: 'n', facts: [], concepts: [], files_read: [] }));
+      for (let i = 0; i < 3; i++) await add(`b${i}`, `beta note ${i}`);
+      for (let i = 0; i < 3; i++) await add(`g${i}`, `gamma note ${i}`);
+      for (let i = 0; i < 4; i++) await add(`f${i}`, `filler note ${i}`);
+      const one = await add('one', 'alpha');
+      const two = await add('two', 'beta gamma');
+      const ids = (await store.search.search({ query: 'alpha beta gamma', kinds: ['observations'] })).observations.map((o) => o.id);
+      expect(ids.indexOf(two.id)).toBeLessThan(ids.indexOf(one.id));
+      expect(ids).toContain(one.id);
+    });
+
     it('never errors on hostile query text', async () => {
       await store.sessions.insertObservation(obs());
       const hostile = ['"', '"unbalanced', 'NEAR(a b)', 'a AND', '*', '-x', '(((', 'title:foo', '^', '🙂', 'x'.repeat(10_000), '', '   ', "'; DROP TABLE observations; --"];

@@ -9,6 +9,7 @@ import { CommonTermPruner, idf, pruneCommonTerms, PRUNE_MIN_DOCS } from '../term
 import {
   CONTEXT_POOL,
   contextRerank,
+  coordinated,
   fusionPool,
   NEIGHBOUR_SPAN,
   reciprocalRankFusion,
@@ -174,7 +175,8 @@ export class PgSearchIndex implements SearchRepository {
 
   /**
    * Relevance order, as in the SQLite store: the best keyword hits that pass the filters (a pool of
-   * at least CONTEXT_POOL), re-ranked with their session neighbours (rankFusion.contextRerank).
+   * at least CONTEXT_POOL), each weighed by the share of query terms it contains
+   * (rankFusion.coordinated), re-ranked with their session neighbours (rankFusion.contextRerank).
    */
   private async rankedObservations(
     q: SearchQuery,
@@ -190,14 +192,15 @@ export class PgSearchIndex implements SearchRepository {
     // ts_rank over the OR query would weigh a word found everywhere like a rare one.
     const perTerm = terms.map((t, i) => ({ from: `to_tsquery('english', ${p.add(`'${t.term}'`)}) q${i}`, idf: p.add(t.idf) }));
     const score = perTerm.map((t, i) => `${t.idf}::float8 * ts_rank(${WEIGHTS}, o.search, q${i})`).join(' + ');
+    const matched = perTerm.map((_, i) => `(o.search @@ q${i})::int`).join(' + ');
     const f = observationFilters(q, projects, p);
     // The pool and, in the same round trip, each pooled hit's neighbours in its session.
     const { rows } = await this.pool.query(
       `WITH hits AS (
-         SELECT o.id, o.content_session_id, o.created_at_epoch, ${score} AS score
+         SELECT o.id, o.content_session_id, o.created_at_epoch, ${score} AS score, ${matched} AS matched
          FROM observations o, to_tsquery('english', ${query}) tq, ${perTerm.map((t) => t.from).join(', ')}
          WHERE o.search @@ tq${f} ORDER BY score DESC, o.id DESC LIMIT ${p.add(want)})
-       SELECT h.id, h.score, COALESCE(n.ids, '{}') AS neighbours FROM hits h
+       SELECT h.id, h.score, h.matched, COALESCE(n.ids, '{}') AS neighbours FROM hits h
        CROSS JOIN LATERAL (SELECT array_agg(x.id) AS ids FROM (
          (SELECT z.id FROM observations z WHERE z.content_session_id = h.content_session_id
             AND (z.created_at_epoch, z.id) < (h.created_at_epoch, h.id)
@@ -210,17 +213,17 @@ export class PgSearchIndex implements SearchRepository {
       p.values,
     );
     if (rows.length === 0) return [];
-    const pool = rows.map((r) => ({ id: Number(r.id), score: Number(r.score) }));
+    const pool = rows.map((r) => ({ id: Number(r.id), score: coordinated(Number(r.score), Number(r.matched), terms.length) }));
     const neighbours = new Map<number, number[]>(rows.map((r) => [Number(r.id), (r.neighbours as unknown[]).map(Number)]));
     const pooled = new Set(pool.map((r) => r.id));
     let ranked = contextRerank(pool, neighbours);
 
     // Neighbours that were not hits still have to pass the filters.
     const extra = ranked.filter((id) => !pooled.has(id));
-    if (extra.length > 0) {
-      const pe = new Params();
-      const ids = pe.add(extra);
-      const fe = observationFilters(q, projects, pe);
+    const pe = new Params();
+    const ids = pe.add(extra);
+    const fe = observationFilters(q, projects, pe);
+    if (extra.length > 0 && fe) {
       const allowed = new Set(
         (await this.pool.query(`SELECT o.id FROM observations o WHERE o.id = ANY(${ids}::bigint[])${fe}`, pe.values)).rows.map(
           (r) => Number(r.id),

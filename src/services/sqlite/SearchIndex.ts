@@ -3,10 +3,11 @@
 import type { Observation, PromptRow, SearchQuery, SearchResults, Summary } from '../../api/types.js';
 import type { Db } from '../../store/sqlite/Database.js';
 import { CommonTermPruner } from '../termPruning.js';
-import { matchTerms, queryTerms } from './ftsQuery.js';
+import { matchTerms, queryTerms, TermMatcher } from './ftsQuery.js';
 import {
   CONTEXT_POOL,
   contextRerank,
+  coordinated,
   fusionPool,
   NEIGHBOUR_SPAN,
   reciprocalRankFusion,
@@ -128,15 +129,16 @@ export class SearchIndex {
     const match = matchTerms(terms);
     return {
       observations: kinds.includes('observations')
-        ? await this.searchObservations(q, matchTerms(await this.pruner.select(terms)), limit, offset)
+        ? await this.searchObservations(q, await this.pruner.select(terms), limit, offset)
         : [],
       sessions: kinds.includes('sessions') ? this.searchSummaries(q, match, limit, offset) : [],
       prompts: kinds.includes('prompts') ? this.searchPrompts(q, match, limit, offset) : [],
     };
   }
 
-  private keywordObservations(q: SearchQuery, match: string | null, limit: number, offset: number): Observation[] {
+  private keywordObservations(q: SearchQuery, terms: string[], limit: number, offset: number): Observation[] {
     const f = observationFilters(q, 'o');
+    const match = matchTerms(terms);
     if (match === null) {
       const rows = this.db
         .prepare(
@@ -146,7 +148,7 @@ export class SearchIndex {
         .all(...f.params, limit, offset) as Record<string, unknown>[];
       return rows.map(toObservation);
     }
-    if (!q.orderBy || q.orderBy === 'relevance') return this.rankedObservations(q, match, limit, offset);
+    if (!q.orderBy || q.orderBy === 'relevance') return this.rankedObservations(q, terms, match, limit, offset);
     const rows = this.db
       .prepare(
         `SELECT o.* FROM observations_fts JOIN observations o ON o.id = observations_fts.rowid
@@ -159,14 +161,17 @@ export class SearchIndex {
 
   /**
    * Relevance order: the best keyword hits that pass the filters (a pool of at least CONTEXT_POOL),
-   * re-ranked with their session neighbours (rankFusion.contextRerank), then paged.
+   * each weighed by the share of query terms it contains (rankFusion.coordinated), re-ranked with
+   * their session neighbours (rankFusion.contextRerank), then paged.
    */
-  private rankedObservations(q: SearchQuery, match: string, limit: number, offset: number): Observation[] {
+  private rankedObservations(q: SearchQuery, terms: string[], match: string, limit: number, offset: number): Observation[] {
     const f = observationFilters(q, 'o');
     const want = Math.max(CONTEXT_POOL, offset + limit);
-    type PoolRow = { id: number; score: number; session: string; epoch: number };
+    type PoolRow = { id: number; score: number; session: string; epoch: number; text: string };
     let pool: PoolRow[] = [];
-    const select = `o.id, o.content_session_id AS session, o.created_at_epoch AS epoch`;
+    // The indexed text comes along so that JS can tell which query terms each hit contains.
+    const select = `o.id, o.content_session_id AS session, o.created_at_epoch AS epoch,
+      o.title || ' ' || o.subtitle || ' ' || o.narrative || ' ' || o.facts || ' ' || o.concepts || ' ' || COALESCE(o.search_terms, '') AS text`;
     if (want <= FTS_CANDIDATES) {
       // Rank inside FTS5 first (its own top-k), then join and filter the candidates. When the
       // filters leave too few, fall through to the exhaustive query below.
@@ -193,21 +198,27 @@ export class SearchIndex {
     }
     if (pool.length === 0) return [];
 
-    const around = this.db.prepare(
-      `SELECT id FROM (SELECT id FROM observations WHERE content_session_id = @session
-         AND (created_at_epoch, id) < (@epoch, @id) ORDER BY created_at_epoch DESC, id DESC LIMIT ${NEIGHBOUR_SPAN})
-       UNION ALL
-       SELECT id FROM (SELECT id FROM observations WHERE content_session_id = @session
-         AND (created_at_epoch, id) > (@epoch, @id) ORDER BY created_at_epoch, id LIMIT ${NEIGHBOUR_SPAN})`,
-    );
+    const around = this.db
+      .prepare(
+        `SELECT id FROM (SELECT id FROM observations WHERE content_session_id = @session
+           AND (created_at_epoch, id) < (@epoch, @id) ORDER BY created_at_epoch DESC, id DESC LIMIT ${NEIGHBOUR_SPAN})
+         UNION ALL
+         SELECT id FROM (SELECT id FROM observations WHERE content_session_id = @session
+           AND (created_at_epoch, id) > (@epoch, @id) ORDER BY created_at_epoch, id LIMIT ${NEIGHBOUR_SPAN})`,
+      )
+      .pluck();
     const neighbours = new Map<number, number[]>();
-    for (const r of pool) neighbours.set(r.id, around.pluck().all(r) as number[]);
-    let ranked = contextRerank(pool as ScoredId[], neighbours);
+    for (const r of pool) neighbours.set(r.id, around.all({ session: r.session, epoch: r.epoch, id: r.id }) as number[]);
+    // FTS5 matched at least one term in every hit, whatever the JS tokenizer makes of its text.
+    const matcher = new TermMatcher(terms);
+    const matched = (text: string) => Math.max(1, matcher.count(text));
+    const scored: ScoredId[] = pool.map((r) => ({ id: r.id, score: coordinated(r.score, matched(r.text), terms.length) }));
+    let ranked = contextRerank(scored, neighbours);
 
     // Neighbours that were not hits still have to pass the filters.
     const pooled = new Set(pool.map((r) => r.id));
     const extra = ranked.filter((id) => !pooled.has(id));
-    if (extra.length > 0) {
+    if (extra.length > 0 && f.sql) {
       const allowed = new Set(
         this.db
           .prepare(`SELECT o.id FROM observations o WHERE o.id IN (${extra.map(() => '?').join(',')})${f.sql}`)
@@ -227,15 +238,15 @@ export class SearchIndex {
 
   private async searchObservations(
     q: SearchQuery,
-    match: string | null,
+    terms: string[],
     limit: number,
     offset: number,
   ): Promise<Observation[]> {
     const relevance = !q.orderBy || q.orderBy === 'relevance';
-    if (!this.vectorRanker || match === null || !relevance) return this.keywordObservations(q, match, limit, offset);
+    if (!this.vectorRanker || terms.length === 0 || !relevance) return this.keywordObservations(q, terms, limit, offset);
     // Hybrid: fuse the two rankings over a deeper candidate pool, then page.
     const pool = fusionPool(offset, limit);
-    const keyword = this.keywordObservations(q, match, pool, 0).map((o) => o.id);
+    const keyword = this.keywordObservations(q, terms, pool, 0).map((o) => o.id);
     const vector = await this.vectorRanker(q.query, projectsOf(q), pool);
     // Vector candidates still have to pass the filters.
     const f = observationFilters(q, 'o');

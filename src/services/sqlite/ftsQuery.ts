@@ -61,3 +61,162 @@ export function identifierParts(text: string): string {
   }
   return [...parts].join(' ');
 }
+
+// ---- Porter stemming ---------------------------------------------------------------------------
+//
+// The index stems with Porter's algorithm (FTS5 `porter`); ranking code that works on stored text
+// in JS (which query words a record contains) stems the same way. An implementation of the
+// published algorithm (M. F. Porter, 1980, with the later "bli"/"logi" rules).
+
+const isVowelAt = (w: string, i: number): boolean => {
+  const c = w[i];
+  if (c === 'a' || c === 'e' || c === 'i' || c === 'o' || c === 'u') return true;
+  return c === 'y' && i > 0 && !isVowelAt(w, i - 1);
+};
+
+/** Porter's m: the number of vowel-consonant sequences in w[0, end). */
+function measure(w: string, end: number): number {
+  let m = 0;
+  let i = 0;
+  while (i < end && !isVowelAt(w, i)) i++;
+  while (i < end) {
+    while (i < end && isVowelAt(w, i)) i++;
+    if (i >= end) break;
+    m++;
+    while (i < end && !isVowelAt(w, i)) i++;
+  }
+  return m;
+}
+
+const hasVowel = (w: string, end: number): boolean => {
+  for (let i = 0; i < end; i++) if (isVowelAt(w, i)) return true;
+  return false;
+};
+
+const endsDoubleConsonant = (w: string, end: number): boolean =>
+  end >= 2 && w[end - 1] === w[end - 2] && !isVowelAt(w, end - 1);
+
+/** Ends consonant-vowel-consonant, the last not w, x or y (e.g. "hop", not "snow"). */
+const endsCvc = (w: string, end: number): boolean =>
+  end >= 3 &&
+  !isVowelAt(w, end - 1) &&
+  isVowelAt(w, end - 2) &&
+  !isVowelAt(w, end - 3) &&
+  !'wxy'.includes(w[end - 1]);
+
+type Rule = [suffix: string, replacement: string];
+
+/** Replaces the longest matching suffix when the stem before it has m > min; true if a suffix matched. */
+function replaceSuffix(w: string, rules: Rule[], min: number): [string, boolean] {
+  for (const [suffix, replacement] of rules) {
+    if (!w.endsWith(suffix)) continue;
+    const stem = w.length - suffix.length;
+    return [measure(w, stem) > min ? w.slice(0, stem) + replacement : w, true];
+  }
+  return [w, false];
+}
+
+// Longest suffixes first within each step, so the first match is the longest.
+const STEP2: Rule[] = (
+  [
+    ['ational', 'ate'], ['tional', 'tion'], ['enci', 'ence'], ['anci', 'ance'], ['izer', 'ize'], ['bli', 'ble'],
+    ['alli', 'al'], ['entli', 'ent'], ['eli', 'e'], ['ousli', 'ous'], ['ization', 'ize'], ['ation', 'ate'],
+    ['ator', 'ate'], ['alism', 'al'], ['iveness', 'ive'], ['fulness', 'ful'], ['ousness', 'ous'], ['aliti', 'al'],
+    ['iviti', 'ive'], ['biliti', 'ble'], ['logi', 'log'],
+  ] as Rule[]
+).sort((a, b) => b[0].length - a[0].length);
+const STEP3: Rule[] = (
+  [['icate', 'ic'], ['ative', ''], ['alize', 'al'], ['iciti', 'ic'], ['ical', 'ic'], ['ful', ''], ['ness', '']] as Rule[]
+).sort((a, b) => b[0].length - a[0].length);
+const STEP4 = [
+  'al', 'ance', 'ence', 'er', 'ic', 'able', 'ible', 'ant', 'ement', 'ment', 'ent', 'ion', 'ou', 'ism', 'ate', 'iti', 'ous',
+  'ive', 'ize',
+].sort((a, b) => b.length - a.length);
+
+/** Porter stem of a lower-case word (words of one or two letters are left alone). */
+export function porterStem(word: string): string {
+  let w = word;
+  if (w.length <= 2 || !/^[a-z]+$/.test(w)) return w;
+  // Step 1a
+  if (w.endsWith('sses') || w.endsWith('ies')) w = w.slice(0, -2);
+  else if (w.endsWith('s') && !w.endsWith('ss')) w = w.slice(0, -1);
+  // Step 1b
+  if (w.endsWith('eed')) {
+    if (measure(w, w.length - 3) > 0) w = w.slice(0, -1);
+  } else {
+    const suffix = w.endsWith('ed') ? 2 : w.endsWith('ing') ? 3 : 0;
+    if (suffix && hasVowel(w, w.length - suffix)) {
+      w = w.slice(0, -suffix);
+      if (w.endsWith('at') || w.endsWith('bl') || w.endsWith('iz')) w += 'e';
+      else if (endsDoubleConsonant(w, w.length) && !'lsz'.includes(w[w.length - 1])) w = w.slice(0, -1);
+      else if (measure(w, w.length) === 1 && endsCvc(w, w.length)) w += 'e';
+    }
+  }
+  // Step 1c
+  if (w.endsWith('y') && hasVowel(w, w.length - 1)) w = `${w.slice(0, -1)}i`;
+  // Steps 2 and 3
+  [w] = replaceSuffix(w, STEP2, 0);
+  [w] = replaceSuffix(w, STEP3, 0);
+  // Step 4
+  for (const suffix of STEP4) {
+    if (!w.endsWith(suffix)) continue;
+    const stem = w.length - suffix.length;
+    const ionOk = suffix !== 'ion' || w[stem - 1] === 's' || w[stem - 1] === 't';
+    if (ionOk && measure(w, stem) > 1) w = w.slice(0, stem);
+    break;
+  }
+  // Step 5a
+  if (w.endsWith('e')) {
+    const m = measure(w, w.length - 1);
+    if (m > 1 || (m === 1 && !endsCvc(w, w.length - 1))) w = w.slice(0, -1);
+  }
+  // Step 5b
+  if (w.endsWith('ll') && measure(w, w.length) > 1) w = w.slice(0, -1);
+  return w;
+}
+
+const NON_ASCII = /[^\u0000-\u007f]/;
+const fold = (text: string): string => (NON_ASCII.test(text) ? text.normalize('NFD').replace(/\p{M}+/gu, '') : text);
+
+/**
+ * Counts which query terms a text contains as the index matches them (same tokens, Porter stems,
+ * diacritics folded), for the coordination factor of the ranking. One per query: stems of the
+ * words it sees are cached across the texts it is given.
+ */
+export class TermMatcher {
+  private readonly wanted: Set<string>;
+  /** Words that may stem to a wanted stem: a stem minus its last letter starts its word. */
+  private readonly candidates: RegExp | null;
+  private readonly stems = new Map<string, string>();
+
+  constructor(terms: string[]) {
+    this.wanted = new Set(terms.map((t) => porterStem(fold(t).toLowerCase())));
+    const prefixes = [...this.wanted].map((w) => (w.length > 1 ? w.slice(0, -1) : w));
+    this.candidates = prefixes.length
+      ? new RegExp(`(?<![\\p{L}\\p{N}])(?:${prefixes.join('|')})[\\p{L}\\p{N}]*`, 'gu')
+      : null;
+  }
+
+  /** How many distinct query terms occur in the text. */
+  count(text: string): number {
+    if (!this.candidates) return 0;
+    const found = new Set<string>();
+    for (const [word] of fold(text).toLowerCase().matchAll(this.candidates)) {
+      let stem = this.stems.get(word);
+      if (stem === undefined) {
+        stem = porterStem(word);
+        this.stems.set(word, stem);
+      }
+      if (this.wanted.has(stem)) {
+        found.add(stem);
+        if (found.size === this.wanted.size) break;
+      }
+    }
+    return found.size;
+  }
+}
+
+/** How many of the query terms occur in the text (see TermMatcher). */
+export function countMatchedTerms(terms: string[], text: string): number {
+  return new TermMatcher(terms).count(text);
+}
