@@ -205,6 +205,27 @@ export const PG_MIGRATIONS: PgMigration[] = [
       CREATE INDEX observations_session_time ON observations (content_session_id, created_at_epoch, id);
     `,
   },
+  {
+    version: 4,
+    name: 'usage ledger',
+    // Per machine (owner), like token_usage: each machine pays for its own memory agent.
+    sql: `
+      CREATE TABLE usage_ledger (
+        owner TEXT NOT NULL,
+        day TEXT NOT NULL,
+        project TEXT NOT NULL,
+        content_session_id TEXT NOT NULL,
+        model TEXT NOT NULL,
+        requests BIGINT NOT NULL DEFAULT 0,
+        input_tokens BIGINT NOT NULL DEFAULT 0,
+        output_tokens BIGINT NOT NULL DEFAULT 0,
+        cache_read_tokens BIGINT NOT NULL DEFAULT 0,
+        cache_write_tokens BIGINT NOT NULL DEFAULT 0,
+        PRIMARY KEY (owner, day, project, content_session_id, model)
+      );
+      CREATE INDEX usage_ledger_session ON usage_ledger (owner, content_session_id);
+    `,
+  },
 ];
 
 // Arbitrary constant naming claude-mem's migration lock among other users of the database.

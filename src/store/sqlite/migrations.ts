@@ -290,4 +290,25 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX observations_session_time ON observations (content_session_id, created_at_epoch);
     `,
   },
+  {
+    version: 7,
+    name: 'usage ledger',
+    // What the memory agent spent, by day, project, session and model: `claude-mem stats`, the
+    // viewer's chart and the per-session cap read it (token_usage keeps the daily total).
+    sql: `
+      CREATE TABLE usage_ledger (
+        day TEXT NOT NULL,
+        project TEXT NOT NULL,
+        content_session_id TEXT NOT NULL,
+        model TEXT NOT NULL,
+        requests INTEGER NOT NULL DEFAULT 0,
+        input_tokens INTEGER NOT NULL DEFAULT 0,
+        output_tokens INTEGER NOT NULL DEFAULT 0,
+        cache_read_tokens INTEGER NOT NULL DEFAULT 0,
+        cache_write_tokens INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (day, project, content_session_id, model)
+      );
+      CREATE INDEX usage_ledger_session ON usage_ledger (content_session_id);
+    `,
+  },
 ];
