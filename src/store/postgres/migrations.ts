@@ -226,6 +226,22 @@ export const PG_MIGRATIONS: PgMigration[] = [
       CREATE INDEX usage_ledger_session ON usage_ledger (owner, content_session_id);
     `,
   },
+  {
+    version: 6,
+    name: 'memory you can trust',
+    // Like SQLite migration 9: source ids, file hashes, supersede and edit marks, tombstones.
+    sql: `
+      ALTER TABLE observations ADD COLUMN source_ids TEXT NOT NULL DEFAULT '[]';
+      ALTER TABLE observations ADD COLUMN file_hashes TEXT;
+      ALTER TABLE observations ADD COLUMN superseded_by BIGINT;
+      ALTER TABLE observations ADD COLUMN edited_at TEXT;
+      CREATE INDEX observations_superseded ON observations (superseded_by) WHERE superseded_by IS NOT NULL;
+      CREATE TABLE tombstones (
+        key TEXT PRIMARY KEY,
+        forgotten_at TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 // Arbitrary constant naming claude-mem's migration lock among other users of the database.

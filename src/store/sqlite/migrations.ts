@@ -311,4 +311,23 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX usage_ledger_session ON usage_ledger (content_session_id);
     `,
   },
+  {
+    version: 9,
+    name: 'memory you can trust',
+    // source_ids: the tool_use_ids that produced an observation (what a tombstone is keyed by);
+    // file_hashes: {root, files: {path: sha256}} of project files at observation time (staleness);
+    // superseded_by / edited_at: corrections. tombstones: identities of forgotten records (a
+    // tool_use_id or a content hash, never text) that import, retries and replays must not bring back.
+    sql: `
+      ALTER TABLE observations ADD COLUMN source_ids TEXT NOT NULL DEFAULT '[]';
+      ALTER TABLE observations ADD COLUMN file_hashes TEXT;
+      ALTER TABLE observations ADD COLUMN superseded_by INTEGER;
+      ALTER TABLE observations ADD COLUMN edited_at TEXT;
+      CREATE INDEX observations_superseded ON observations (superseded_by) WHERE superseded_by IS NOT NULL;
+      CREATE TABLE tombstones (
+        key TEXT PRIMARY KEY,
+        forgotten_at TEXT NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
