@@ -90,6 +90,8 @@ export class MemoryAgent {
   /** Sessions offered by the queue that this agent could not claim, until when to leave them be. */
   private readonly stalled = new Map<string, number>();
   private lastPrune = 0;
+  /** Sessions held back by the per-session token cap (status shows them). */
+  private readonly capped = new Set<string>();
 
   constructor(private readonly o: MemoryAgentOptions) {
     this.breaker = new OutageBreaker({
@@ -143,7 +145,13 @@ export class MemoryAgent {
       lastError: this.lastError,
       outage: this.breaker.snapshot(),
       paused: this.paused ?? (limit > 0 && spent >= limit ? 'daily token budget spent' : null),
-      budget: { dailyLimit: limit, spentToday: spent, exhausted: limit > 0 && spent >= limit },
+      budget: {
+        dailyLimit: limit,
+        spentToday: spent,
+        exhausted: limit > 0 && spent >= limit,
+        sessionLimit: getInt(settings, 'CLAUDE_MEM_SESSION_TOKEN_BUDGET'),
+        cappedSessions: [...this.capped],
+      },
     };
   }
 
@@ -164,6 +172,18 @@ export class MemoryAgent {
   private async budgetExhausted(): Promise<boolean> {
     const limit = getInt(this.o.settings(), 'CLAUDE_MEM_DAILY_TOKEN_BUDGET');
     return limit > 0 && (await this.o.store.queue.spentToday()) >= limit;
+  }
+
+  /** A session that spent CLAUDE_MEM_SESSION_TOKEN_BUDGET waits (its events stay queued) until the cap is raised. */
+  private async sessionCapped(contentSessionId: string): Promise<boolean> {
+    const limit = getInt(this.o.settings(), 'CLAUDE_MEM_SESSION_TOKEN_BUDGET');
+    const capped = limit > 0 && (await this.o.store.queue.sessionSpend(contentSessionId)) >= limit;
+    if (capped && !this.capped.has(contentSessionId)) {
+      this.o.log.warn('Session token cap reached: its events wait in the queue', { session: contentSessionId, limit });
+    }
+    if (capped) this.capped.add(contentSessionId);
+    else this.capped.delete(contentSessionId);
+    return capped;
   }
 
   private async run(): Promise<void> {
@@ -273,7 +293,7 @@ export class MemoryAgent {
     let done = 0;
     let claimed = 0;
     while (!this.stopped && this.provider && !this.paused && (probe || !this.breaker.open)) {
-      if (await this.budgetExhausted()) break;
+      if ((await this.budgetExhausted()) || (await this.sessionCapped(contentSessionId))) break;
       const settings = this.o.settings();
       const maxEvents = Math.max(1, getInt(settings, 'CLAUDE_MEM_BATCH_MAX_EVENTS'));
       // One more than a batch holds, to see whether the prompt went on past it.
@@ -408,7 +428,7 @@ export class MemoryAgent {
     this.abort.signal.addEventListener('abort', onStop, { once: true });
     try {
       const res = await state.provider.send({ system: buildSystemPrompt(), turns, signal: request.signal });
-      await this.o.store.queue.recordUsage(res.usage);
+      await this.o.store.queue.recordUsage(res.usage, { project: first.project, contentSessionId: first.content_session_id, model: res.model });
       this.o.log.info('Response received', {
         provider: this.providerInfo.provider,
         model: res.model,

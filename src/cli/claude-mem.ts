@@ -7,10 +7,12 @@ import { describeCredentialSources, envValueWarnings, RECOGNISED_ENV_KEYS, saveC
 import { tailLog } from '../config/logger.js';
 import { dataDir, envFilePath, settingsPath, workerErrorLogPath, workerLogPath } from '../config/paths.js';
 import { loadSettings } from '../config/SettingsManager.js';
+import type { UsageStats } from '../agent/usage.js';
 import { install, isInstalled, uninstall } from './install.js';
 import { follow, health, startWorker, stopWorker, workerBaseUrl } from './workerControl.js';
 import { runDoctor } from './doctor.js';
 import { describeOutage, describeWorkerError, formatSearchTable, providerFixHint } from './format.js';
+import { formatUsageStats } from './stats.js';
 import { progressBar } from './progress.js';
 import { runReindex } from './reindex.js';
 
@@ -206,6 +208,19 @@ program
   .action(async (opts: { offline?: boolean }) => {
     const ok = await runDoctor({ pluginRoot, installed: isInstalled(pluginRoot), offline: opts.offline === true });
     process.exitCode = ok ? 0 : 1;
+  });
+
+program
+  .command('stats')
+  .description('tokens and estimated cost of the memory agent, by day, project, session or model')
+  .option('--by <group>', 'day, project, session or model', 'day')
+  .option('--days <n>', 'how many UTC days back, today included', '30')
+  .option('--json', 'print JSON')
+  .action(async (opts: { by: string; days: string; json?: boolean }) => {
+    await ensureWorker();
+    const params = new URLSearchParams({ by: opts.by, days: opts.days });
+    const res = await api<UsageStats>('GET', `/api/stats?${params}`, undefined, { by: '--by', days: '--days' });
+    console.log(opts.json ? JSON.stringify(res, null, 2) : formatUsageStats(res));
   });
 
 program

@@ -178,6 +178,17 @@ export const SETTINGS_SPEC = {
     kind: int(),
     description: 'LLM tokens the memory agent may spend per UTC day; 0 = unlimited. Events stay queued once spent.',
   },
+  CLAUDE_MEM_SESSION_TOKEN_BUDGET: {
+    default: '0',
+    kind: int(),
+    description: "LLM tokens the memory agent may spend on one Claude Code session; 0 = unlimited. That session's events then stay queued until the cap is raised.",
+  },
+  CLAUDE_MEM_MODEL_PRICES: {
+    default: '',
+    kind: str(),
+    description:
+      'Prices for `claude-mem stats` and the viewer, as JSON: {"model": {"input": USD per million tokens, "output": …, "cache_read": …, "cache_write": …}}. Merged over the built-in list prices; a model with no price shows tokens only.',
+  },
   CLAUDE_MEM_OUTAGE_PROBE_MAX_MS: {
     default: '60000',
     kind: int(100),

@@ -306,8 +306,11 @@ export class RoutingStore implements Store {
       deadCount: async () => (await l.deadCount()) + (await s.deadCount()),
       retryDead: (id) => byId(id).retryDead(id),
       // The daily token budget is this machine's: it stays in the local store.
-      recordUsage: (usage: TokenUsage, now?: number) => l.recordUsage(usage, now),
+      // What this machine's memory agent spent lives with this machine (the local store).
+      recordUsage: (usage: TokenUsage, key, now?: number) => l.recordUsage(usage, key, now),
       spentToday: (now?: number) => l.spentToday(now),
+      sessionSpend: (contentSessionId) => l.sessionSpend(contentSessionId),
+      usage: (by, sinceDay) => l.usage(by, sinceDay),
     };
   }
 

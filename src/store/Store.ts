@@ -96,8 +96,28 @@ export interface QueueRepository {
   deadLetters(limit?: number): Promise<DeadLetterRow[]>;
   deadCount(): Promise<number>;
   retryDead(id: number): Promise<boolean>;
-  recordUsage(usage: TokenUsage, now?: number): Promise<void>;
+  /** One memory-agent request's usage: the day's total and the ledger (day, project, session, model). */
+  recordUsage(usage: TokenUsage, key: UsageKey, now?: number): Promise<void>;
   spentToday(now?: number): Promise<number>;
+  /** Tokens one session has cost so far (all days). */
+  sessionSpend(contentSessionId: string): Promise<number>;
+  /** Ledger totals grouped by day, project, session or model, from `sinceDay` (YYYY-MM-DD) on. */
+  usage(by: UsageGroup, sinceDay: string): Promise<UsageRow[]>;
+}
+
+export interface UsageKey {
+  project: string;
+  contentSessionId: string;
+  model: string;
+}
+
+export type UsageGroup = 'day' | 'project' | 'session' | 'model';
+
+/** One group of the ledger. `models` lists the models in it, so a cost can be priced per model. */
+export interface UsageRow extends TokenUsage {
+  key: string;
+  requests: number;
+  byModel: Array<TokenUsage & { model: string; requests: number }>;
 }
 
 export interface SearchRepository {

@@ -109,3 +109,41 @@ export function timeColumns(iso?: string): { created_at: string; created_at_epoc
 export function utcDay(now = Date.now()): string {
   return new Date(now).toISOString().slice(0, 10);
 }
+
+/** Ledger column each usage grouping reads (a fixed map: never user text in SQL). */
+export const USAGE_GROUP_COLUMN = { day: 'day', project: 'project', session: 'content_session_id', model: 'model' } as const;
+
+export interface LedgerGroupRow {
+  key: string;
+  model: string;
+  requests: number | string;
+  input_tokens: number | string;
+  output_tokens: number | string;
+  cache_read_tokens: number | string;
+  cache_write_tokens: number | string;
+}
+
+/** (key, model) sums → one row per key with its per-model parts, largest spend first. */
+export function groupUsage(rows: LedgerGroupRow[]): import('./Store.js').UsageRow[] {
+  const out = new Map<string, import('./Store.js').UsageRow>();
+  for (const r of rows) {
+    const part = {
+      model: r.model,
+      requests: Number(r.requests),
+      input_tokens: Number(r.input_tokens),
+      output_tokens: Number(r.output_tokens),
+      cache_read_tokens: Number(r.cache_read_tokens),
+      cache_write_tokens: Number(r.cache_write_tokens),
+    };
+    const g = out.get(r.key) ?? { key: r.key, requests: 0, input_tokens: 0, output_tokens: 0, cache_read_tokens: 0, cache_write_tokens: 0, byModel: [] };
+    g.requests += part.requests;
+    g.input_tokens += part.input_tokens;
+    g.output_tokens += part.output_tokens;
+    g.cache_read_tokens += part.cache_read_tokens;
+    g.cache_write_tokens += part.cache_write_tokens;
+    g.byModel.push(part);
+    out.set(r.key, g);
+  }
+  const total = (u: TokenUsage) => u.input_tokens + u.output_tokens + u.cache_read_tokens + u.cache_write_tokens;
+  return [...out.values()].sort((a, b) => total(b) - total(a) || a.key.localeCompare(b.key));
+}

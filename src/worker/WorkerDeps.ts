@@ -15,7 +15,8 @@ export interface AgentStatus {
   lastError: { message: string; kind: string; at: string } | null;
   /** Why processing is paused (auth failure, missing credentials, budget), or null. */
   paused: string | null;
-  budget: { dailyLimit: number; spentToday: number; exhausted: boolean };
+  /** sessionLimit: CLAUDE_MEM_SESSION_TOKEN_BUDGET (0 = none); cappedSessions: sessions waiting on it. */
+  budget: { dailyLimit: number; spentToday: number; exhausted: boolean; sessionLimit: number; cappedSessions: string[] };
   /**
    * The backend is unreachable (connection errors, timeouts, 5xx/529, 429): the whole agent waits
    * behind a circuit breaker and probes with one request at `nextProbeAt`. Null when it answers.

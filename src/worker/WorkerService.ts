@@ -25,6 +25,7 @@ import { embeddingRoutes } from './routes/embeddings.js';
 import { recallRoutes } from './routes/recall.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { streamRoutes } from './routes/stream.js';
+import { statsRoutes } from './routes/stats.js';
 import { uiRoutes } from './routes/ui.js';
 import { SessionService } from '../capture/SessionService.js';
 import { repairEnvFileMode } from './startupChecks.js';
@@ -87,6 +88,7 @@ export function createApp(deps: WorkerDeps, allowedHosts: string[] = []): Hono {
   app.route('/', embeddingRoutes(deps));
   app.route('/', streamRoutes(deps));
   app.route('/', uiRoutes(deps));
+  app.route('/', statsRoutes(deps));
   return app;
 }
 

@@ -248,11 +248,22 @@ describe.each(BACKENDS)('$name store', (backend) => {
       expect(await store.queue.claim('s1', 'w2', 10)).toHaveLength(1);
     });
 
-    it('tracks token spend per UTC day', async () => {
-      await store.queue.recordUsage({ input_tokens: 100, output_tokens: 20, cache_read_tokens: 5, cache_write_tokens: 0 });
-      await store.queue.recordUsage({ input_tokens: 10, output_tokens: 2, cache_read_tokens: 0, cache_write_tokens: 0 });
-      expect(await store.queue.spentToday()).toBe(137);
+    it('tracks token spend per UTC day, and by project, session and model', async () => {
+      const a = { project: 'alpha', contentSessionId: 's1', model: 'claude-haiku-4-5' };
+      await store.queue.recordUsage({ input_tokens: 100, output_tokens: 20, cache_read_tokens: 5, cache_write_tokens: 0 }, a);
+      await store.queue.recordUsage({ input_tokens: 10, output_tokens: 2, cache_read_tokens: 0, cache_write_tokens: 0 }, a);
+      await store.queue.recordUsage({ input_tokens: 1, output_tokens: 1, cache_read_tokens: 0, cache_write_tokens: 0 }, { ...a, contentSessionId: 's2', model: 'glm-4.7' });
+      expect(await store.queue.spentToday()).toBe(139);
       expect(await store.queue.spentToday(Date.now() + 86_400_000)).toBe(0);
+      expect(await store.queue.sessionSpend('s1')).toBe(137);
+      expect(await store.queue.sessionSpend('nobody')).toBe(0);
+      const today = new Date().toISOString().slice(0, 10);
+      const bySession = await store.queue.usage('session', today);
+      expect(bySession.map((r) => [r.key, r.requests, r.input_tokens])).toEqual([['s1', 2, 110], ['s2', 1, 1]]);
+      const byProject = await store.queue.usage('project', today);
+      expect(byProject).toHaveLength(1);
+      expect(byProject[0].byModel.map((m) => m.model).sort()).toEqual(['claude-haiku-4-5', 'glm-4.7']);
+      expect(await store.queue.usage('day', '2999-01-01')).toEqual([]);
     });
   });
 

@@ -3,7 +3,8 @@
 // completes an event only while it still holds the claim: a claim that expired and was taken
 // over by a restarted worker is not completed twice.
 import type { DeadLetterRow, PendingEventRow, QueuedEvent, TokenUsage } from '../../api/types.js';
-import { utcDay } from '../rows.js';
+import { groupUsage, USAGE_GROUP_COLUMN, utcDay, type LedgerGroupRow } from '../rows.js';
+import type { UsageGroup, UsageKey, UsageRow } from '../Store.js';
 import type { StoreIdentity } from '../../config/identity.js';
 import type { Completion, CompletionResult, EnqueueResult, QueueRepository } from '../Store.js';
 import { withTx, type Pool } from './pgClient.js';
@@ -249,7 +250,18 @@ export class PgEventQueue implements QueueRepository {
     });
   }
 
-  async recordUsage(usage: TokenUsage, now = Date.now()): Promise<void> {
+  async recordUsage(usage: TokenUsage, key: UsageKey, now = Date.now()): Promise<void> {
+    const u = [usage.input_tokens, usage.output_tokens, usage.cache_read_tokens, usage.cache_write_tokens];
+    await this.pool.query(
+      `INSERT INTO usage_ledger (owner, day, project, content_session_id, model, requests, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens)
+       VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $9)
+       ON CONFLICT (owner, day, project, content_session_id, model) DO UPDATE SET requests = usage_ledger.requests + 1,
+         input_tokens = usage_ledger.input_tokens + EXCLUDED.input_tokens,
+         output_tokens = usage_ledger.output_tokens + EXCLUDED.output_tokens,
+         cache_read_tokens = usage_ledger.cache_read_tokens + EXCLUDED.cache_read_tokens,
+         cache_write_tokens = usage_ledger.cache_write_tokens + EXCLUDED.cache_write_tokens`,
+      [this.owner, utcDay(now), key.project, key.contentSessionId, key.model, ...u],
+    );
     await this.pool.query(
       `INSERT INTO token_usage (owner, day, requests, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens)
        VALUES ($1, $2, 1, $3, $4, $5, $6)
@@ -268,5 +280,24 @@ export class PgEventQueue implements QueueRepository {
       [this.owner, utcDay(now)],
     );
     return r.rowCount ? Number(r.rows[0].n) : 0;
+  }
+
+  async sessionSpend(contentSessionId: string): Promise<number> {
+    const r = await this.pool.query(
+      `SELECT COALESCE(SUM(input_tokens + output_tokens + cache_read_tokens + cache_write_tokens), 0) AS n FROM usage_ledger
+       WHERE owner = $1 AND content_session_id = $2`,
+      [this.owner, contentSessionId],
+    );
+    return Number(r.rows[0].n);
+  }
+
+  async usage(by: UsageGroup, sinceDay: string): Promise<UsageRow[]> {
+    const r = await this.pool.query(
+      `SELECT ${USAGE_GROUP_COLUMN[by]} AS key, model, SUM(requests) AS requests, SUM(input_tokens) AS input_tokens,
+         SUM(output_tokens) AS output_tokens, SUM(cache_read_tokens) AS cache_read_tokens, SUM(cache_write_tokens) AS cache_write_tokens
+       FROM usage_ledger WHERE owner = $1 AND day >= $2 GROUP BY key, model`,
+      [this.owner, sinceDay],
+    );
+    return groupUsage(r.rows as LedgerGroupRow[]);
   }
 }

@@ -9,7 +9,8 @@ import type {
   SummaryInput,
   TokenUsage,
 } from '../../api/types.js';
-import { utcDay } from '../rows.js';
+import { groupUsage, USAGE_GROUP_COLUMN, utcDay, type LedgerGroupRow } from '../rows.js';
+import type { UsageGroup, UsageKey, UsageRow } from '../Store.js';
 import type { Db } from './Database.js';
 import { insertObservationSync, insertSummarySync, type InsertResult } from './SessionStore.js';
 
@@ -297,17 +298,52 @@ export class EventQueue {
     })();
   }
 
-  async recordUsage(usage: TokenUsage, now = Date.now()): Promise<void> {
-    this.db
-      .prepare(
+  async recordUsage(usage: TokenUsage, key: UsageKey, now = Date.now()): Promise<void> {
+    const day = utcDay(now);
+    const u = [usage.input_tokens, usage.output_tokens, usage.cache_read_tokens, usage.cache_write_tokens];
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          `INSERT INTO usage_ledger (day, project, content_session_id, model, requests, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens)
+           VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?)
+           ON CONFLICT (day, project, content_session_id, model) DO UPDATE SET requests = requests + 1,
+             input_tokens = input_tokens + excluded.input_tokens, output_tokens = output_tokens + excluded.output_tokens,
+             cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens,
+             cache_write_tokens = cache_write_tokens + excluded.cache_write_tokens`,
+        )
+        .run(day, key.project, key.contentSessionId, key.model, ...u);
+      this.db
+        .prepare(
         `INSERT INTO token_usage (day, requests, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens)
          VALUES (?, 1, ?, ?, ?, ?)
          ON CONFLICT (day) DO UPDATE SET requests = requests + 1,
            input_tokens = input_tokens + excluded.input_tokens, output_tokens = output_tokens + excluded.output_tokens,
            cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens,
            cache_write_tokens = cache_write_tokens + excluded.cache_write_tokens`,
+        )
+        .run(day, ...u);
+    })();
+  }
+
+  async sessionSpend(contentSessionId: string): Promise<number> {
+    return this.db
+      .prepare(
+        `SELECT COALESCE(SUM(input_tokens + output_tokens + cache_read_tokens + cache_write_tokens), 0) FROM usage_ledger
+         WHERE content_session_id = ?`,
       )
-      .run(utcDay(now), usage.input_tokens, usage.output_tokens, usage.cache_read_tokens, usage.cache_write_tokens);
+      .pluck()
+      .get(contentSessionId) as number;
+  }
+
+  async usage(by: UsageGroup, sinceDay: string): Promise<UsageRow[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT ${USAGE_GROUP_COLUMN[by]} AS key, model, SUM(requests) AS requests, SUM(input_tokens) AS input_tokens,
+           SUM(output_tokens) AS output_tokens, SUM(cache_read_tokens) AS cache_read_tokens, SUM(cache_write_tokens) AS cache_write_tokens
+         FROM usage_ledger WHERE day >= ? GROUP BY key, model`,
+      )
+      .all(sinceDay) as LedgerGroupRow[];
+    return groupUsage(rows);
   }
 
   /** Tokens spent today (UTC): input + output + cache writes + cache reads. */
