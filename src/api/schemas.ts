@@ -2,7 +2,8 @@
 import { z } from 'zod';
 import { OBSERVATION_TYPES } from './types.js';
 import { DATE_BOUND_HELP, parseDateBound } from '../lib/dateRange.js';
-import { MAX_NESTING, nestingExceeds } from '../worker/nesting.js';
+import { MAX_NESTING, nestingExceeds } from '../lib/nesting.js';
+import { RECOGNISED_ENV_KEYS } from '../config/EnvManager.js';
 
 // ---- identifiers ------------------------------------------------------------------------------
 //
@@ -65,6 +66,8 @@ export const initBody = z.object({
   cwd,
   prompt: z.string().max(1_000_000).optional(),
   source: idString('SessionStart source', 64).optional(),
+  /** Claude Code's prompt_id: the same prompt is stored once (hook, then transcript). */
+  prompt_id: identifier('prompt id').optional(),
 });
 
 export const toolEventBody = z
@@ -97,11 +100,15 @@ export const summarizeBody = z.object({
   cwd,
   last_assistant_message: z.string().max(1_000_000).default(''),
   agent_id: agentId,
+  /** The session's transcript: read for events the worker missed (see docs/capture.md). */
+  transcript_path: pathText('transcript path').optional(),
 });
 
 export const endBody = z.object({
   session_id: sessionId,
   reason: idString('SessionEnd reason', 256).optional(),
+  cwd: cwd.optional(),
+  transcript_path: pathText('transcript path').optional(),
 });
 
 const csv = z
@@ -122,7 +129,6 @@ const intParam = (min: number, max: number) =>
     .min(min, `must be ${min} or more`)
     .max(max, `must be ${max} or less`);
 
-/** Accepts epoch milliseconds or an ISO date/time. */
 /** A search date bound, by the one rule in lib/dateRange.ts (a date-only end covers its whole day). */
 const dateParam = (edge: 'start' | 'end') =>
   z
@@ -256,4 +262,64 @@ export const importBody = z.object({
   prompts: z.array(importPrompt).max(200_000).optional(),
 });
 
-export type ImportBody = z.infer<typeof importBody>;
+/** `?project=` of GET /api/export. */
+export const exportQuery = z.object({ project: projectFilter });
+
+// ---- admin -----------------------------------------------------------------------------------
+
+export const logsQuery = z.object({
+  file: z.enum(['worker', 'error'], { error: 'file must be worker or error' }).default('worker'),
+  lines: z.coerce.number().int().min(1).max(5000).default(200),
+});
+
+/** POST /api/settings: flat string values; each key is validated by config/SettingsManager. */
+export const settingsBody = z.record(z.string(), z.string({ error: 'every setting value must be a string' }));
+
+/** POST /api/credentials: one-line values for the keys DATA_DIR/.env may hold. */
+export const credentialsBody = z
+  .record(z.string(), z.string().max(4096).refine((v) => !/[\r\n]/.test(v), 'value must be one line'))
+  .refine((r) => Object.keys(r).every((k) => (RECOGNISED_ENV_KEYS as readonly string[]).includes(k)), {
+    message: `keys must be among ${RECOGNISED_ENV_KEYS.join(', ')}`,
+  });
+
+/** POST /api/embeddings/reindex. */
+export const reindexBody = z.object({ reset: z.boolean({ error: 'reset must be true or false' }).default(false) }).strict();
+
+// The request types live with the other wire types (types.ts); store/importExport reads this one here.
+export type { ImportBody } from './types.js';
+
+// ---- Claude Code hook payloads, as posted by http hooks (POST /api/hooks/:event) --------------
+// The JSON Claude Code gives a command hook on stdin, unchanged. Only the fields capture reads are
+// checked; everything else Claude Code adds is accepted and ignored (it grows between versions).
+
+const hookBase = {
+  session_id: sessionId,
+  cwd,
+  transcript_path: pathText('transcript path').optional(),
+  hook_event_name: identifier('hook event name').optional(),
+  agent_id: agentId,
+  agent_type: identifier('subagent type').nullish(),
+};
+
+export const hookSessionStartPayload = z.looseObject({ ...hookBase, source: idString('SessionStart source', 64).optional() });
+export const hookPromptPayload = z.looseObject({
+  ...hookBase,
+  prompt: z.string({ error: 'must be a string (the prompt)' }).max(16_000_000),
+  prompt_id: identifier('prompt id').optional(),
+});
+export const hookPreToolPayload = z.looseObject({ ...hookBase, tool_name: identifier('tool name'), tool_input: z.unknown().optional() });
+export const hookToolPayload = z
+  .looseObject({
+    ...hookBase,
+    tool_name: identifier('tool name'),
+    tool_input: z.unknown().optional(),
+    tool_response: z.unknown().optional(),
+    error: z.string().optional(),
+    tool_use_id: identifier('tool_use_id'),
+  })
+  .refine((b) => b.tool_response !== undefined || b.error !== undefined, {
+    message: 'one of tool_response (PostToolUse) or error (PostToolUseFailure) is required',
+    path: ['tool_response'],
+  });
+export const hookStopPayload = z.looseObject({ ...hookBase, last_assistant_message: z.string().max(16_000_000).optional() });
+export const hookEndPayload = z.looseObject({ ...hookBase, reason: idString('SessionEnd reason', 256).optional() });

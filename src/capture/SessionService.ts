@@ -15,6 +15,7 @@ import { resolveProject } from '../config/project.js';
 import type { Store } from '../store/Store.js';
 import type { EventBus } from '../lib/EventBus.js';
 import { boundValue } from './bound.js';
+import { TranscriptState } from './transcriptState.js';
 
 export type CaptureOutcome =
   | { status: 'queued'; id: number; project: string }
@@ -26,11 +27,21 @@ function cleanText(text: string): string {
 }
 
 export class SessionService {
+  private stateCache: TranscriptState | null = null;
+
   constructor(
     private readonly store: Store,
     private readonly bus: EventBus,
     private readonly settings: () => Settings,
-  ) {}
+    state?: TranscriptState,
+  ) {
+    this.stateCache = state ?? null;
+  }
+
+  /** Transcript offsets and prompt ids seen (created on first use: tests construct many services). */
+  get transcripts(): TranscriptState {
+    return (this.stateCache ??= new TranscriptState());
+  }
 
   private excluded(cwd: string): boolean {
     return isExcludedProject(cwd, this.settings().CLAUDE_MEM_EXCLUDED_PROJECTS);
@@ -51,20 +62,34 @@ export class SessionService {
   }
 
   /** UserPromptSubmit (or SessionStart without a prompt): creates/refreshes the session. */
-  async initSession(args: { sessionId: string; cwd: string; prompt?: string }): Promise<
-    { status: 'ok'; project: string; promptNumber: number | null } | { status: 'skipped'; reason: string }
+  async initSession(args: {
+    sessionId: string;
+    cwd: string;
+    prompt?: string;
+    /** Claude Code's prompt_id (hook) / promptId (transcript): a prompt is stored once. */
+    promptKey?: string;
+    /** When the prompt was typed (transcript import); default now. */
+    occurredAt?: string;
+  }): Promise<
+    | { status: 'ok'; project: string; promptNumber: number | null }
+    | { status: 'skipped'; reason: string }
+    | { status: 'duplicate'; project: string }
   > {
     if (this.excluded(args.cwd)) return { status: 'skipped', reason: 'project excluded' };
     const { project } = resolveProject(args.cwd);
+    if (args.prompt !== undefined && args.promptKey && this.transcripts.hasPrompt(args.sessionId, args.promptKey)) {
+      return { status: 'duplicate', project };
+    }
     const session = await this.store.sessions.upsertSession({ contentSessionId: args.sessionId, project, cwd: args.cwd });
     if (args.prompt === undefined) return { status: 'ok', project, promptNumber: null };
+    if (args.promptKey) this.transcripts.addPrompt(args.sessionId, args.promptKey);
     if (isEntirelyPrivate(args.prompt)) {
       // The turn still counts, so its tool events can be recognised as private and dropped.
       await this.store.sessions.skipPrompt(session.id);
       return { status: 'skipped', reason: 'prompt is entirely private' };
     }
     const text = redactDeep(cleanText(args.prompt)) as string;
-    const promptNumber = await this.store.sessions.addPrompt(session.id, boundValue(text) as string);
+    const promptNumber = await this.store.sessions.addPrompt(session.id, boundValue(text) as string, args.occurredAt);
     this.bus.emit('prompt', { project, content_session_id: args.sessionId, prompt_number: promptNumber, prompt_text: text });
     return { status: 'ok', project, promptNumber };
   }
@@ -79,13 +104,20 @@ export class SessionService {
     toolUseId: string;
     agentId?: string | null;
     agentType?: string | null;
+    /** Known privacy of the call's turn (transcript import: the current turn may be a later one). */
+    privateTurn?: boolean;
+    /** When the call happened (transcript import); default now. */
+    occurredAt?: string;
   }): Promise<CaptureOutcome> {
     const s = this.settings();
     if (shouldSkipTool(e.toolName, s.CLAUDE_MEM_SKIP_TOOLS)) return { status: 'skipped', reason: 'tool skipped' };
     if (isOwnToolCall(e.toolName, e.toolInput)) return { status: 'skipped', reason: 'claude-mem tool' };
     if (this.excluded(e.cwd)) return { status: 'skipped', reason: 'project excluded' };
+    if (e.privateTurn === true) return { status: 'skipped', reason: 'private turn' };
     const session = await this.session(e.sessionId, e.cwd);
-    if (await this.inPrivateTurn(session.id, session.prompt_counter)) return { status: 'skipped', reason: 'private turn' };
+    if (e.privateTurn === undefined && (await this.inPrivateTurn(session.id, session.prompt_counter))) {
+      return { status: 'skipped', reason: 'private turn' };
+    }
     const clean = (v: unknown) => boundValue(redactDeep(v));
     const res = await this.store.queue.enqueue(e.sessionId, session.project, {
       kind: 'tool',
@@ -98,7 +130,7 @@ export class SessionService {
         agent_id: e.agentId ?? null,
         agent_type: e.agentType ?? null,
         prompt_number: session.prompt_counter || null,
-        occurred_at: new Date().toISOString(),
+        occurred_at: e.occurredAt ?? new Date().toISOString(),
       },
     });
     if (res.duplicate) return { status: 'duplicate', project: session.project };

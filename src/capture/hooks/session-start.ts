@@ -71,7 +71,16 @@ void runHook(
     if (!captured(input, settings) || typeof input.cwd !== 'string') return {};
     const target = await ensureWorker(settings);
     markOnline();
-    const res = await request(target, 'GET', `/api/context/inject?cwd=${encodeURIComponent(input.cwd)}`);
+    // The worker remembers this session's transcript and catches up earlier sessions of the
+    // project in the background (worker down last time: nothing is lost). Not awaited first: the
+    // context request runs alongside.
+    const started = request(target, 'POST', '/api/hooks/SessionStart', {
+      session_id: input.session_id,
+      cwd: input.cwd,
+      transcript_path: input.transcript_path,
+      source: input.source,
+    }).catch(() => undefined);
+    const [res] = await Promise.all([request(target, 'GET', `/api/context/inject?cwd=${encodeURIComponent(input.cwd)}`), started]);
     if (res.status !== 200 || !res.text) return {};
     return { hookSpecificOutput: { hookEventName: 'SessionStart', additionalContext: res.text } };
   },

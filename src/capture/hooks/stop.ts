@@ -8,5 +8,6 @@ void runHook(async (input, settings) => {
     cwd: input.cwd,
     last_assistant_message: typeof input.last_assistant_message === 'string' ? input.last_assistant_message : '',
     agent_id: input.agent_id ?? null,
+    ...(typeof input.transcript_path === 'string' ? { transcript_path: input.transcript_path } : {}),
   });
 });

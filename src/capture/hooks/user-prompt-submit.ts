@@ -7,5 +7,6 @@ void runHook(async (input, settings) => {
     session_id: input.session_id,
     cwd: input.cwd,
     prompt: typeof input.prompt === 'string' ? input.prompt : '',
+    ...(typeof input.prompt_id === 'string' ? { prompt_id: input.prompt_id } : {}),
   });
 });

@@ -1,17 +1,126 @@
 // Hook endpoints: each acknowledges only after the event is committed to SQLite. Identifiers are
 // validated first (schemas.ts): a malformed one is a 400, never a row.
-import { Hono } from 'hono';
+//
+// /api/hooks/:event takes Claude Code's own hook payloads (http hooks post them unchanged; the
+// SessionStart command hook forwards its stdin). It always answers with hook output JSON — `{}`, or
+// context for PreToolUse(Read) — because Claude Code uses a 2xx body as the hook's output. Privacy
+// applies in SessionService before anything is stored, logged or queued. At Stop and SessionEnd
+// the session's transcript is read for anything the hooks did not deliver (capture/reconcile.ts).
+import { Hono, type Context } from 'hono';
 import { parseEdgeBody, parseEdgeQuery } from '../edge.js';
-import { endBody, fileContextQuery, initBody, summarizeBody, toolEventBody } from '../../api/schemas.js';
+import {
+  endBody,
+  fileContextQuery,
+  hookEndPayload,
+  hookPreToolPayload,
+  hookPromptPayload,
+  hookSessionStartPayload,
+  hookStopPayload,
+  hookToolPayload,
+  initBody,
+  summarizeBody,
+  toolEventBody,
+} from '../../api/schemas.js';
 import type { WorkerDeps } from '../WorkerDeps.js';
 import { fileContext } from '../../recall/fileContext.js';
+import { boundToJsonSize } from '../../capture/bound.js';
+import { TranscriptReconciler } from '../../capture/reconcile.js';
+import { isExcludedProject } from '../../capture/privacy.js';
+import { createLogger } from '../../config/logger.js';
 
 export function sessionRoutes(deps: WorkerDeps): Hono {
   const app = new Hono();
+  const log = createLogger('capture');
+  const reconciler = new TranscriptReconciler(deps.sessions, () => deps.wakeAgent());
+
+  /** Catch up from the transcript in the background: the hook's answer never waits for it. */
+  const catchUp = (transcriptPath: string | undefined, sessionId: string, cwd: string | undefined) => {
+    if (!transcriptPath) return;
+    if (cwd && isExcludedProject(cwd, deps.settings().CLAUDE_MEM_EXCLUDED_PROJECTS)) return;
+    reconciler
+      .reconcile(transcriptPath, { sessionId, cwd })
+      .then((r) => {
+        if (r === null) log.warn('Transcript not read: not inside the Claude config dir', { session: sessionId });
+        else if (r.prompts || r.tools || r.malformed) {
+          log.info('Recovered from transcript', { session: sessionId, prompts: r.prompts, tools: r.tools, malformed: r.malformed });
+        }
+      })
+      .catch((err: unknown) => log.warn('Transcript read failed', { session: sessionId, error: err instanceof Error ? err.message : String(err) }));
+  };
+
+  app.post('/api/hooks/SessionStart', async (c) => {
+    const b = await parseEdgeBody(c, hookSessionStartPayload);
+    if (isExcludedProject(b.cwd, deps.settings().CLAUDE_MEM_EXCLUDED_PROJECTS)) return c.json({});
+    await deps.sessions.initSession({ sessionId: b.session_id, cwd: b.cwd });
+    if (b.transcript_path) {
+      reconciler
+        .sessionStarted(b.transcript_path, b.session_id)
+        .then((rs) => {
+          for (const r of rs) if (r.prompts || r.tools) log.info('Recovered an earlier session from its transcript', { session: r.sessionId, prompts: r.prompts, tools: r.tools });
+        })
+        .catch((err: unknown) => log.warn('Catching up earlier sessions failed', { error: err instanceof Error ? err.message : String(err) }));
+    }
+    return c.json({});
+  });
+
+  app.post('/api/hooks/UserPromptSubmit', async (c) => {
+    const b = await parseEdgeBody(c, hookPromptPayload);
+    await deps.sessions.initSession({ sessionId: b.session_id, cwd: b.cwd, prompt: b.prompt, promptKey: b.prompt_id });
+    return c.json({});
+  });
+
+  app.post('/api/hooks/PreToolUse', async (c) => {
+    const b = await parseEdgeBody(c, hookPreToolPayload);
+    const s = deps.settings();
+    const file = (b.tool_input as { file_path?: unknown } | undefined)?.file_path;
+    if (b.tool_name !== 'Read' || s.CLAUDE_MEM_FILE_CONTEXT !== 'true' || typeof file !== 'string' || !file) return c.json({});
+    if (isExcludedProject(b.cwd, s.CLAUDE_MEM_EXCLUDED_PROJECTS)) return c.json({});
+    const { text } = await fileContext(deps.store, file, b.cwd);
+    if (!text) return c.json({});
+    return c.json({ hookSpecificOutput: { hookEventName: 'PreToolUse', additionalContext: text } });
+  });
+
+  const toolHook = async (c: Context) => {
+    const b = await parseEdgeBody(c, hookToolPayload);
+    const failed = b.error !== undefined && (b.hook_event_name === 'PostToolUseFailure' || b.tool_response === undefined);
+    const out = await deps.sessions.recordToolEvent({
+      sessionId: b.session_id,
+      cwd: b.cwd,
+      toolName: b.tool_name,
+      toolInput: boundToJsonSize(b.tool_input ?? null),
+      ...(failed ? { error: b.error } : { toolResponse: boundToJsonSize(b.tool_response ?? null) }),
+      toolUseId: b.tool_use_id,
+      agentId: b.agent_id,
+      agentType: b.agent_type,
+    });
+    if (out.status === 'queued') deps.wakeAgent();
+    return c.json({});
+  };
+  app.post('/api/hooks/PostToolUse', toolHook);
+  app.post('/api/hooks/PostToolUseFailure', toolHook);
+
+  app.post('/api/hooks/Stop', async (c) => {
+    const b = await parseEdgeBody(c, hookStopPayload);
+    // Summaries are per turn of the main agent; subagents' Stop events are not summarised.
+    if (!b.agent_id) {
+      const out = await deps.sessions.requestSummary({ sessionId: b.session_id, cwd: b.cwd, lastAssistantMessage: b.last_assistant_message ?? '' });
+      if (out.status === 'queued') deps.wakeAgent();
+    }
+    catchUp(b.transcript_path, b.session_id, b.cwd);
+    return c.json({});
+  });
+
+  app.post('/api/hooks/SessionEnd', async (c) => {
+    const b = await parseEdgeBody(c, hookEndPayload);
+    catchUp(b.transcript_path, b.session_id, b.cwd);
+    await deps.sessions.endSession(b.session_id);
+    deps.wakeAgent();
+    return c.json({});
+  });
 
   app.post('/api/sessions/init', async (c) => {
     const b = await parseEdgeBody(c, initBody);
-    return c.json(await deps.sessions.initSession({ sessionId: b.session_id, cwd: b.cwd, prompt: b.prompt }));
+    return c.json(await deps.sessions.initSession({ sessionId: b.session_id, cwd: b.cwd, prompt: b.prompt, promptKey: b.prompt_id }));
   });
 
   app.post('/api/sessions/observations', async (c) => {
@@ -41,11 +150,13 @@ export function sessionRoutes(deps: WorkerDeps): Hono {
       lastAssistantMessage: b.last_assistant_message,
     });
     if (out.status === 'queued') deps.wakeAgent();
+    catchUp(b.transcript_path, b.session_id, b.cwd);
     return c.json(out, out.status === 'queued' ? 202 : 200);
   });
 
   app.post('/api/sessions/end', async (c) => {
     const b = await parseEdgeBody(c, endBody);
+    catchUp(b.transcript_path, b.session_id, b.cwd);
     const ended = await deps.sessions.endSession(b.session_id);
     deps.wakeAgent();
     return c.json({ status: ended ? 'ended' : 'unknown-session' });
