@@ -9,7 +9,7 @@ import { START_FAILURE_PREFIX } from './lock.js';
 import { startWorker } from './WorkerService.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const uiDir = path.resolve(here, '../../ui');
+const uiDir = path.resolve(here, '../ui');
 const log = createLogger('worker');
 
 // A graceful stop (close the listener, let the agent abort, close the store) that takes longer
