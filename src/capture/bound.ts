@@ -1,12 +1,23 @@
 // Bounds a captured JSON value so that huge tool outputs are never stored or sent raw.
 // Used by the hooks (before sending) and the worker (before storing). No npm imports.
 import { truncateMiddle } from '../lib/text.js';
+import { scrubText } from './privacy.js';
+
+/**
+ * Cut the middle of a long string, cleaning it first: a secret or a `<private>` tag split by the
+ * cut would leave pieces no rule recognises (the tail of a key has lost its `sk-` prefix).
+ */
+function cutString(value: string, maxChars: number): string {
+  if (value.length <= maxChars) return value;
+  const clean = scrubText(value);
+  return clean.length > maxChars ? truncateMiddle(clean, maxChars) : clean;
+}
 
 /** Largest string kept per field of a captured tool event; the LLM sees far less. */
 export const MAX_STORED_FIELD_CHARS = 64 * 1024;
 
 export function boundValue(value: unknown, maxChars = MAX_STORED_FIELD_CHARS, depth = 0): unknown {
-  if (typeof value === 'string') return value.length > maxChars ? truncateMiddle(value, maxChars) : value;
+  if (typeof value === 'string') return cutString(value, maxChars);
   if (value === null || typeof value !== 'object') return value;
   if (depth > 12) return '[nested too deep]';
   if (Array.isArray(value)) return value.slice(0, 500).map((v) => boundValue(v, maxChars, depth + 1));

@@ -44,13 +44,24 @@ export function stripContextTags(text: string): string {
 // ---- secret redaction ----------------------------------------------------------------------
 
 /** Strings in captured data: private content, our own context, and secrets all go. */
-function scrubString(s: string): string {
+export function scrubText(s: string): string {
   return redactSecrets(stripContextTags(stripPrivate(s)));
+}
+const scrubString = scrubText;
+
+/**
+ * An object key cleaned like a value (a secret pasted as a key reaches the LLM and the database
+ * otherwise); a cleaned key that collides with one already present gets a ` #n` suffix.
+ */
+function scrubKey(key: string, taken: Record<string, unknown>): string {
+  const clean = scrubString(key);
+  if (clean === key || !Object.prototype.hasOwnProperty.call(taken, clean)) return clean;
+  for (let n = 2; ; n++) if (!Object.prototype.hasOwnProperty.call(taken, `${clean} #${n}`)) return `${clean} #${n}`;
 }
 
 /**
- * Apply stripPrivate, stripContextTags and redactSecrets to every string in a JSON-like value.
- * Object keys are kept; a string value under a credential-named key is redacted whole.
+ * Apply stripPrivate, stripContextTags and redactSecrets to every string in a JSON-like value,
+ * object keys included; a string value under a credential-named key is redacted whole.
  */
 export function redactDeep<T>(value: T): T {
   const seen = new WeakSet<object>();
@@ -64,7 +75,11 @@ export function redactDeep<T>(value: T): T {
     seen.add(v);
     if (Array.isArray(v)) return v.map((item) => walk(item));
     const out: Record<string, unknown> = {};
-    for (const [k, item] of Object.entries(v)) out[k] = walk(item, k);
+    for (const [k, item] of Object.entries(v)) {
+      const key = scrubKey(k, out);
+      if (key === '__proto__') continue; // never let a payload key become a prototype
+      out[key] = walk(item, k);
+    }
     return out;
   };
   return walk(value) as T;

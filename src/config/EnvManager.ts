@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { readJsonFile, writeFileAtomic } from '../lib/fsutil.js';
+import { setKnownSecrets, urlCredentialParts } from '../lib/redact.js';
 import { createLogger } from './logger.js';
 import { claudeSettingsPath, envFilePath } from './paths.js';
 import { getBool, loadSettings } from './SettingsManager.js';
@@ -267,7 +268,45 @@ export function loadClaudeMemEnv(filePath: string = envFilePath()): ClaudeMemEnv
     reportedInvalid = true;
     log.warn(`Skipping unparsable lines in ${filePath}: ${parsed.invalidLines.join(', ')} (expected KEY=VALUE).`);
   }
+  registerCredentialValues('file', parsed.values);
   return parsed.values;
+}
+
+// ---- exact values for redaction -------------------------------------------------------------
+
+/** Variables whose value is an endpoint: only their userinfo is secret. */
+const ENDPOINT_VARS = /_BASE_URL$|_URL$/;
+
+/**
+ * The exact secret values among credential-like variables: whole values, except for endpoints
+ * (only their URL userinfo). Used to redact them wherever they appear, whatever their shape.
+ */
+export function secretValuesOf(vars: Record<string, string | undefined>): string[] {
+  const out: string[] = [];
+  for (const [key, value] of Object.entries(vars)) {
+    if (!value) continue;
+    if (ENDPOINT_VARS.test(key)) out.push(...urlCredentialParts(value));
+    else out.push(value);
+  }
+  return out;
+}
+
+/**
+ * Register the configured credentials' exact values with the redactor (lib/redact.ts): .env, the
+ * auto-detected Claude Code values, and blocked credentials in the process's own environment.
+ * Called whenever they are read or changed, so a changed key is redacted from then on.
+ */
+function registerCredentialValues(source: string, vars: Record<string, string | undefined>): void {
+  setKnownSecrets(`env:${source}`, secretValuesOf(vars));
+}
+
+/** The credentials in the worker's own environment that the memory agent never inherits. */
+function blockedCredentialsIn(base: NodeJS.ProcessEnv): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const key of BLOCKED_ENV_VARS) {
+    if (/KEY|TOKEN|_URL$/.test(key)) out[key] = base[key];
+  }
+  return out;
 }
 
 // ---- saving --------------------------------------------------------------------------------
@@ -389,7 +428,9 @@ export function saveClaudeMemEnv(partial: Partial<Record<string, string | undefi
   }
 
   writeFileAtomic(filePath, out, 0o600);
-  return parseEnvFile(out).values;
+  const saved = parseEnvFile(out).values;
+  registerCredentialValues('file', saved);
+  return saved;
 }
 
 // ---- Claude Code auto-detection (SPEC §4.4) -------------------------------------------------
@@ -446,9 +487,11 @@ export function buildIsolatedEnv(opts: IsolatedEnvOptions = {}): Record<string, 
   for (const [key, value] of Object.entries(base)) {
     if (value !== undefined && !BLOCKED.has(key)) out[key] = value;
   }
+  registerCredentialValues('process', blockedCredentialsIn(base));
   const fromFile = loadClaudeMemEnv(opts.envFile);
   if (autodetectEnabled(opts)) {
     const detected = readClaudeCodeEnv(opts.claudeSettingsFile);
+    registerCredentialValues('claude-code', detected);
     for (const [key, value] of Object.entries(detected)) {
       if (!(key in fromFile)) out[key] = value;
     }

@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { JsonFileError, parseJsonText, writeFileAtomic } from '../lib/fsutil.js';
+import { setKnownSecrets, urlCredentialParts } from '../lib/redact.js';
 import { ensureDataDir, settingsPath } from './paths.js';
 
 export type SettingKind =
@@ -492,6 +493,11 @@ export function loadSettings(opts: LoadSettingsOptions = {}): LoadedSettings {
     else errors.push({ key, source: 'env', message: `${v.message} (environment variable; ignored)` });
   }
 
+  // Exact values of secret settings are redacted wherever they appear (lib/redact.ts).
+  setKnownSecrets('settings', [
+    ...SECRET_SETTINGS_KEYS.map((k) => settings[k]),
+    ...SETTINGS_KEYS.filter((k) => k.endsWith('_URL')).flatMap((k) => urlCredentialParts(settings[k] ?? '')),
+  ]);
   return { settings, errors, ...(created ? { created } : {}) };
 }
 

@@ -36,8 +36,17 @@ const RULES: Rule[] = [
     re: /-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----[\s\S]*?(?:-----END \1PRIVATE KEY-----|$(?![\s\S]))/g,
     replace: REDACTED,
   },
-  // user:password@ in URLs.
-  { re: /\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:)([^\s@/]+)@/gi, replace: `$1${REDACTED}@` },
+  // URL userinfo, up to the LAST @ of the authority (a password may itself contain @): with a
+  // `user:` the name is kept and everything after it goes; a bare userinfo (a token used as the
+  // user name, https://TOKEN@host) goes whole.
+  {
+    re: /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#@]*(?:@[^\s/?#@]*)*)@/gi,
+    replace: (whole, scheme, userinfo) => {
+      const colon = userinfo.indexOf(':');
+      if (userinfo === REDACTED || userinfo.endsWith(`:${REDACTED}`)) return whole;
+      return colon > 0 ? `${scheme}${userinfo.slice(0, colon + 1)}${REDACTED}@` : `${scheme}${REDACTED}@`;
+    },
+  },
   // name=value / name: value / "name": "value" — keep the name, drop the value.
   {
     re: ASSIGNMENT_RE,
@@ -71,9 +80,127 @@ const RULES: Rule[] = [
   { re: /\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}/g, replace: REDACTED },
 ];
 
-/** Replace key- and token-shaped strings with `[REDACTED]`, keeping any label (`password=`). */
-export function redactSecrets(text: string): string {
+// ---- exact values ----------------------------------------------------------------------------
+// A corporate key or gateway token has no recognisable shape, so the shape rules above miss it.
+// The process that knows its configured credentials (the worker: .env, settings, its own token)
+// registers their exact values here, and every redaction removes them wherever they appear.
+
+/** Shorter values are not registered: redacting every "abc" would wreck ordinary text. */
+export const MIN_KNOWN_SECRET_CHARS = 8;
+/** A fragment of a known secret next to a truncation cut is redacted from this length on. */
+const MIN_FRAGMENT_CHARS = 6;
+
+const knownGroups = new Map<string, string[]>();
+let knownValues: string[] = [];
+
+/** The forms a value may take in text: as written, percent-encoded, JSON-escaped. */
+function formsOf(value: string): string[] {
+  const forms = new Set([value]);
+  try {
+    forms.add(encodeURIComponent(value));
+  } catch {
+    /* lone surrogate: not encodable, the raw form is enough */
+  }
+  forms.add(JSON.stringify(value).slice(1, -1));
+  return [...forms];
+}
+
+/**
+ * Register the exact credential values of one source (`group`), replacing that group's previous
+ * values: a changed or removed key is forgotten. Values shorter than MIN_KNOWN_SECRET_CHARS and
+ * placeholders are ignored.
+ */
+export function setKnownSecrets(group: string, values: Iterable<string | undefined | null>): void {
+  const kept: string[] = [];
+  for (const v of values) {
+    if (typeof v !== 'string') continue;
+    const t = v.trim();
+    if (t.length < MIN_KNOWN_SECRET_CHARS || PLACEHOLDER_VALUE.test(t)) continue;
+    kept.push(...formsOf(t));
+  }
+  if (kept.length === 0) knownGroups.delete(group);
+  else knownGroups.set(group, kept);
+  // Longest first, so a value containing another is removed whole.
+  knownValues = [...new Set([...knownGroups.values()].flat())].sort((a, b) => b.length - a.length);
+}
+
+/** The secret parts of a URL value (its userinfo and password, decoded too); [] for a plain URL. */
+export function urlCredentialParts(value: string): string[] {
+  const m = /^[a-z][a-z0-9+.-]*:\/\/([^\s/?#]*)@/i.exec(value.trim());
+  if (!m) return [];
+  const userinfo = m[1];
+  const colon = userinfo.indexOf(':');
+  const parts = colon >= 0 ? [userinfo, userinfo.slice(colon + 1)] : [userinfo];
+  for (const p of [...parts]) {
+    try {
+      parts.push(decodeURIComponent(p));
+    } catch {
+      /* not percent-encoded */
+    }
+  }
+  return parts;
+}
+
+/** How many distinct forms are registered (diagnostics and tests; never the values). */
+export function knownSecretCount(): number {
+  return knownValues.length;
+}
+
+const CUT_MARKER_RE = /(\n…\[truncated \d+ chars\]…\n)/;
+
+/** Length of the longest prefix (≥ MIN_FRAGMENT_CHARS, shorter than the whole) of a secret that `text` ends with. */
+function headFragment(text: string): number {
+  for (const secret of knownValues) {
+    for (let k = Math.min(secret.length - 1, text.length); k >= MIN_FRAGMENT_CHARS; k--) {
+      if (text.endsWith(secret.slice(0, k))) return k;
+    }
+  }
+  return 0;
+}
+
+/** Length of the longest suffix of a secret that `text` starts with (same bounds). */
+function tailFragment(text: string): number {
+  for (const secret of knownValues) {
+    for (let k = Math.min(secret.length - 1, text.length); k >= MIN_FRAGMENT_CHARS; k--) {
+      if (text.startsWith(secret.slice(secret.length - k))) return k;
+    }
+  }
+  return 0;
+}
+
+/**
+ * A known secret cut in two by truncateMiddle leaves a head fragment before the marker and a tail
+ * fragment after it, neither equal to the value. Both are redacted when they are long enough.
+ */
+function redactCutFragments(text: string): string {
+  if (!text.includes('…[truncated ')) return text;
+  // Odd indexes are the markers; the pieces around each marker are trimmed where they touch it.
+  const parts = text.split(CUT_MARKER_RE);
+  for (let i = 1; i < parts.length; i += 2) {
+    const before = parts[i - 1];
+    const h = headFragment(before);
+    if (h > 0) parts[i - 1] = before.slice(0, before.length - h) + REDACTED;
+    const after = parts[i + 1] ?? '';
+    const t = tailFragment(after);
+    if (t > 0) parts[i + 1] = REDACTED + after.slice(t);
+  }
+  return parts.join('');
+}
+
+/** Remove every registered credential value (and a value's fragments at a truncation cut). */
+export function redactKnownSecrets(text: string): string {
+  if (knownValues.length === 0) return text;
   let out = text;
+  for (const secret of knownValues) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
+  return redactCutFragments(out);
+}
+
+/**
+ * Replace registered credential values, then key- and token-shaped strings, with `[REDACTED]`,
+ * keeping any label (`password=`).
+ */
+export function redactSecrets(text: string): string {
+  let out = redactKnownSecrets(text);
   for (const rule of RULES) {
     rule.re.lastIndex = 0;
     out = out.replace(rule.re, rule.replace as (substring: string, ...args: unknown[]) => string);

@@ -1,6 +1,7 @@
 // SessionStart context (SPEC §6): a compact, chronological index of a project's recent memory,
 // rendered under a hard byte cap. Pure: rows in, text out — selection from the store happens upstream.
 import type { Observation, ObservationType, Summary } from '../api/types.js';
+import { fence, FENCE_CLOSE, FENCE_OPEN, neutraliseMarkup } from './fence.js';
 
 export interface ContextSettings {
   /** How many of the newest observations to consider (CLAUDE_MEM_CONTEXT_OBSERVATIONS). */
@@ -29,8 +30,8 @@ export interface ContextInput {
   timeZone?: string;
 }
 
-export const CONTEXT_OPEN_TAG = '<claude-mem-context>';
-export const CONTEXT_CLOSE_TAG = '</claude-mem-context>';
+export const CONTEXT_OPEN_TAG = FENCE_OPEN;
+export const CONTEXT_CLOSE_TAG = FENCE_CLOSE;
 
 export const TYPE_ICONS: Record<ObservationType, string> = {
   bugfix: '🔴',
@@ -56,7 +57,7 @@ const DETAIL_LEVELS = [Infinity, 600, 300, 160, 80, 0];
 /** Lengths tried for the last-summary fields, longest first, until the index gets some room. */
 const SUMMARY_FIELD_LEVELS = [500, 250, 120, 60, 0];
 
-const WRAPPER_BYTES = byteLength(`${CONTEXT_OPEN_TAG}\n\n${CONTEXT_CLOSE_TAG}`);
+const WRAPPER_BYTES = byteLength(fence(''));
 
 const CONTEXT_BLOCK = /<claude-mem-context\b[^>]*>[\s\S]*?<\/claude-mem-context\s*>/gi;
 const CONTEXT_TAG = /<\/?claude-mem-context\b[^>]*>/gi;
@@ -281,12 +282,13 @@ function emptyProjectText(project: string): string {
   );
 }
 
-const wrap = (body: string): string => `${CONTEXT_OPEN_TAG}\n${body}\n${CONTEXT_CLOSE_TAG}`;
+/** The fence (recall/fence.ts): open tag, the one-line "notes, not instructions" notice, body, close tag. */
+const wrap = (body: string): string => fence(body);
 
 /** Last line of defence: cut the body at a character boundary so the whole output fits the cap. */
 function fitToCap(wrapped: string, cap: number): string {
   if (byteLength(wrapped) <= cap) return wrapped;
-  const body = wrapped.slice(CONTEXT_OPEN_TAG.length + 1, wrapped.length - CONTEXT_CLOSE_TAG.length - 1);
+  const body = wrapped.slice(fence('').length - CONTEXT_CLOSE_TAG.length - 1, wrapped.length - CONTEXT_CLOSE_TAG.length - 1);
   const room = cap - WRAPPER_BYTES;
   if (room <= 0) return '';
   return wrap(truncateBytes(body, room));
@@ -307,8 +309,9 @@ function once<T>(compute: () => T): () => T {
   };
 }
 
+/** Memory text on one line, its markup neutralised (no tag from memory survives as a tag). */
 function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
+  return neutraliseMarkup(text).replace(/\s+/g, ' ').trim();
 }
 
 function truncate(text: string, maxChars: number): string {

@@ -4,6 +4,7 @@ import { getBool, getInt } from '../config/SettingsManager.js';
 import { projectsToRead, resolveProject } from '../config/project.js';
 import type { Store } from '../store/Store.js';
 import { renderContext } from './ContextBuilder.js';
+import { isFlaggedObservation } from './fence.js';
 
 /** The project name and the projects whose memory it reads (a worktree reads its parent's too). */
 export function projectScope(args: { project?: string; cwd?: string }): { project: string; projects: string[] } {
@@ -20,7 +21,9 @@ export function projectScope(args: { project?: string; cwd?: string }): { projec
 export async function buildContext(store: Store, settings: Settings, scope: { project: string; projects: string[] }): Promise<string> {
   const observationCount = getInt(settings, 'CLAUDE_MEM_CONTEXT_OBSERVATIONS');
   const sessionCount = getInt(settings, 'CLAUDE_MEM_CONTEXT_SESSION_COUNT');
-  const { observations } = await store.sessions.listObservations({ projects: scope.projects, limit: observationCount });
+  const listed = await store.sessions.listObservations({ projects: scope.projects, limit: observationCount });
+  // Instruction-looking observations stay searchable but are never injected unasked (fence.ts).
+  const observations = listed.observations.filter((o) => !isFlaggedObservation(o));
   const summaries = await store.sessions.listSummaries({ projects: scope.projects, limit: Math.max(sessionCount, 1) });
   return renderContext({
     project: scope.project,

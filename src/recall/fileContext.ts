@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { projectsToRead, resolveProject } from '../config/project.js';
 import type { Store } from '../store/Store.js';
+import { fence, FENCE_OVERHEAD_BYTES, isFlaggedObservation, neutraliseMarkup } from './fence.js';
 
 const MAX_ROWS = 5;
 const MAX_BYTES = 2000;
@@ -28,16 +29,18 @@ export async function fileContext(
     for (const o of await store.sessions.observationsForFile(p, projects, MAX_ROWS * 2)) seen.set(o.id, o);
   }
   const fresh = [...seen.values()]
-    .filter((o) => o.created_at_epoch >= mtimeMs)
+    .filter((o) => o.created_at_epoch >= mtimeMs && !isFlaggedObservation(o))
     .sort((a, b) => b.created_at_epoch - a.created_at_epoch)
     .slice(0, MAX_ROWS);
   if (fresh.length === 0) return { observations: [], text: '' };
-  const lines = [`claude-mem: earlier observations about ${path.basename(absolute)} (file unchanged since):`];
+  // Memory text is neutralised and fenced (fence.ts): notes, never instructions.
+  const flat = (t: string) => neutraliseMarkup(t).replace(/\s+/g, ' ').trim();
+  const lines = [`claude-mem: earlier observations about ${flat(path.basename(absolute))} (file unchanged since):`];
   for (const o of fresh) {
-    const line = `- #${o.id} [${o.type}] ${o.title}${o.subtitle ? ` — ${o.subtitle}` : ''}`;
-    if (Buffer.byteLength([...lines, line].join('\n')) > MAX_BYTES) break;
+    const line = `- #${o.id} [${flat(o.type)}] ${flat(o.title ?? '')}${o.subtitle ? ` — ${flat(o.subtitle)}` : ''}`;
+    if (Buffer.byteLength([...lines, line].join('\n')) + FENCE_OVERHEAD_BYTES > MAX_BYTES) break;
     lines.push(line);
   }
   lines.push('Use get_observations([ids]) for details.');
-  return { observations: fresh.map((o) => o.id), text: lines.join('\n') };
+  return { observations: fresh.map((o) => o.id), text: fence(lines.join('\n')) };
 }

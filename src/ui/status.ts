@@ -1,7 +1,9 @@
 // Status: worker health, the memory agent's provider and last error (verbatim), today's token spend
 // against the budget, and dead-lettered events with a Retry button.
-import { api, errorMessage, type DeadLetter, type Health, type QueueState } from './api.js';
+import type { DeadLetterRow as DeadLetter, HealthResponse as Health, QueueResponse as QueueState } from '../api/types.js';
+import { api, errorMessage } from './api.js';
 import { formatNumber, h, mount, timeEl, toast } from './dom.js';
+import { usagePanel } from './usage.js';
 
 function kv(rows: Array<[string, Node | string]>): HTMLElement {
   return h('dl', { class: 'kv' }, ...rows.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
@@ -104,9 +106,9 @@ export function initStatus(root: HTMLElement): { refresh: () => Promise<void> } 
   const refresh = async () => {
     const mine = ++seq;
     try {
-      const [health, queue] = await Promise.all([api.health(), api.queue()]);
+      const [health, queue, usage] = await Promise.all([api.health(), api.queue(), usagePanel()]);
       if (mine !== seq) return;
-      mount(root, h('h2', { class: 'sr-only' }, 'Status'), h('div', { class: 'status-grid' }, healthCard(health), queueCard(queue, retry)));
+      mount(root, h('h2', { class: 'sr-only' }, 'Status'), h('div', { class: 'status-grid' }, healthCard(health), queueCard(queue, retry), usage));
     } catch (err) {
       if (mine === seq) mount(root, h('p', { class: 'banner banner-error', role: 'alert' }, `Could not reach the worker: ${errorMessage(err)}`));
     }

@@ -17,6 +17,7 @@ import { sqlitePart } from '../store/sqlite/SqliteStore.js';
 import type { Store } from '../store/Store.js';
 import { EventBus } from '../lib/EventBus.js';
 import { loopbackGuard } from './http.js';
+import { secretFilter } from './secretFilter.js';
 import { acquireWorkerLock, isAlive, ownership, portHolder, readRecord } from './lock.js';
 import { MemoryAgent } from '../agent/MemoryAgent.js';
 import type { Provider } from '../agent/providers/providers.js';
@@ -63,6 +64,7 @@ export function createApp(deps: WorkerDeps, allowedHosts: string[] = []): Hono {
   const log = createLogger('http');
   const app = new Hono();
   app.use('*', loopbackGuard(allowedHosts));
+  app.use('*', secretFilter());
   app.use('*', async (c, next) => {
     const limit = c.req.path === '/api/import' ? MAX_IMPORT_BYTES : MAX_BODY_BYTES;
     return bodyLimit({

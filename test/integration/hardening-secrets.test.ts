@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lastUserText, startFakeAnthropic, type FakeAnthropic } from '../fakes/fake-anthropic.js';
 import { startWorker, type WorkerHandle } from '../helpers/worker.js';
-import { health, hook, observationXml, sleep, summaryXml, waitForValue } from './agent-support.js';
+import { cli, health, hook, observationXml, sleep, summaryXml, waitForValue } from './agent-support.js';
 import { rawRequest } from './hardening-support.js';
 
 // Distinctive bodies so partial leaks are caught too.
@@ -312,4 +312,51 @@ describe('loopback only', () => {
       expect(mode(p) & 0o002, `${p} is world-writable`).toBe(0);
     }
   });
+});
+
+// Issue 16, point 5: a gateway that echoes the configured key in its error. A corporate key has no
+// recognisable shape, so only the exact configured value can be redacted.
+describe('a backend error echoing the configured key', () => {
+  it('the key is in no log, health field, API answer, CLI status or the database', async () => {
+    const corpKey = 'Qx7mPa2LwZ9kRt4VbN8cYh3JfD6sGu1EoXi5WqMz0TyKe7Rd2PaLs9VnBc4Hj8UfGw6Zt1Xk3MrQy5Na7Db0Ls2Pe9Vc4Jh1';
+    const echo = await startFakeAnthropic({
+      handler: (req) => ({ status: 401, errorType: 'authentication_error', message: `rejected ${String(req.headers['x-api-key'])} for this workspace` }),
+    });
+    const ew = await startWorker({ dotenv: `ANTHROPIC_BASE_URL=${echo.url}\nANTHROPIC_API_KEY=${corpKey}\n` });
+    try {
+      const post = (p: string, body: unknown) =>
+        rawRequest(ew.port, 'POST', p, { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+      expect((await post('/api/sessions/init', { session_id: 'echo-s', cwd: '/tmp/echo-project', prompt: 'hello' })).status).toBe(200);
+      expect(
+        (await post('/api/sessions/observations', { session_id: 'echo-s', cwd: '/tmp/echo-project', tool_name: 'Bash', tool_input: { command: 'ls' }, tool_response: { stdout: 'a' }, tool_use_id: 'toolu_echo' })).status,
+      ).toBe(202);
+      // The gateway really echoed the key, and the worker recorded the failure.
+      await waitForValue(async () => (echo.messageRequests().length > 0 ? true : null), 20_000, 'the agent to call the gateway');
+      const h = await waitForValue(async () => {
+        const r = await rawRequest(ew.port, 'GET', '/api/health');
+        return /for this workspace/.test(r.text) ? r.text : null;
+      }, 20_000, 'the echoed error in /api/health');
+      expect(echo.messageRequests()[0].headers['x-api-key']).toBe(corpKey);
+
+      const places: Array<[string, string]> = [['/api/health', h]];
+      for (const p of ['/api/logs?file=error&lines=5000', '/api/logs?file=worker&lines=5000', '/api/queue', '/api/export']) {
+        places.push([p, (await rawRequest(ew.port, 'GET', p)).text]);
+      }
+      const status = await cli(['worker', 'status'], ew.env);
+      places.push(['worker status', status.stdout + status.stderr]);
+      for (const entry of fs.readdirSync(ew.dataDir, { withFileTypes: true, recursive: true })) {
+        if (!entry.isFile() || entry.name === '.env') continue;
+        const p = path.join(entry.parentPath, entry.name);
+        places.push([path.relative(ew.dataDir, p), fs.readFileSync(p).toString('latin1')]);
+      }
+      expect(places.find(([p]) => p === '/api/logs?file=error&lines=5000')![1]).toContain('for this workspace');
+      const leaks = places.filter(([, text]) => text.includes(corpKey.slice(30, 50))).map(([p]) => p);
+      console.log(`[secrets] echoed key searched in ${places.length} places: ${leaks.length} leaks`);
+      expect(leaks).toEqual([]);
+      expect(h).toContain('[REDACTED]');
+    } finally {
+      await ew.stop();
+      await echo.close();
+    }
+  }, 60_000);
 });
