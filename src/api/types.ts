@@ -1,5 +1,14 @@
-// Domain types shared by the store, the memory agent, recall and the adapters.
-// Rows cross HTTP as these shapes (SPEC §8.1), so keep field names stable.
+// The wire contract: every shape that crosses the worker's HTTP API (SPEC §8.1), declared once.
+// The routes, the one worker client (CLI, MCP), the hooks and the viewer import these types; the
+// store and the memory agent use the row types too. Request bodies and queries are the zod schemas'
+// own types (schemas.ts), so a validation rule and its type cannot drift apart.
+// Type-only imports from here cost the viewer bundle nothing; the only values are the two lists.
+// test/unit/architecture.test.ts fails when a name declared here is declared again elsewhere.
+import type { z } from 'zod';
+import type * as schema from './schemas.js';
+import type { SettingKind, SettingsIssue } from '../config/SettingsManager.js';
+
+export type { SettingKind, SettingsIssue };
 
 export const OBSERVATION_TYPES = [
   'bugfix',
@@ -180,4 +189,209 @@ export interface SearchResults {
   observations: Observation[];
   sessions: Summary[];
   prompts: PromptRow[];
+}
+
+// ---- requests: what a client sends (z.input) and what a route reads after defaults (z.infer) ------
+
+export type InitBody = z.input<typeof schema.initBody>;
+export type ToolEventBody = z.input<typeof schema.toolEventBody>;
+export type SummarizeBody = z.input<typeof schema.summarizeBody>;
+export type EndBody = z.input<typeof schema.endBody>;
+export type BatchBody = z.input<typeof schema.batchBody>;
+export type ReindexBody = z.input<typeof schema.reindexBody>;
+export type SettingsBody = z.input<typeof schema.settingsBody>;
+export type CredentialsBody = z.input<typeof schema.credentialsBody>;
+/** POST /api/import as sent (an export file is one). */
+export type ImportRequest = z.input<typeof schema.importBody>;
+/** POST /api/import after validation and defaults: what the store imports. */
+export type ImportBody = z.infer<typeof schema.importBody>;
+
+/**
+ * GET /api/search as a client states it; the worker reads it from the query string
+ * (schema.searchQuery: lists comma-separated, dates per lib/dateRange.ts).
+ */
+export interface SearchParams {
+  query: string;
+  project?: string;
+  type?: string[];
+  concepts?: string[];
+  files?: string[];
+  /** Epoch ms, an ISO date/time, or a date (YYYY-MM-DD: the whole local day). */
+  dateStart?: string | number;
+  dateEnd?: string | number;
+  orderBy?: 'relevance' | 'date_desc' | 'date_asc';
+  limit?: number;
+  offset?: number;
+  kinds?: Array<'observations' | 'sessions' | 'prompts'>;
+}
+
+/** GET /api/timeline as a client states it (schema.timelineQuery). */
+export interface TimelineParams {
+  anchor?: number;
+  query?: string;
+  project?: string;
+  before?: number;
+  after?: number;
+}
+
+/** ?project=&limit=&offset= of the list routes (schema.listQuery). */
+export interface PageParams {
+  project?: string;
+  limit?: number;
+  offset?: number;
+}
+
+// ---- responses -------------------------------------------------------------------------------
+
+/** GET /api/search. */
+export type SearchResponse = SearchResults;
+
+/** GET /api/observations. */
+export interface ObservationsPage {
+  observations: Observation[];
+  total: number;
+}
+
+/** GET /api/projects: every project with its observation count. */
+export interface ProjectInfo {
+  name: string;
+  observations: number;
+  lastActivity: string | null;
+}
+
+export type TimelineItem =
+  | ({ kind: 'observation' } & Observation)
+  | ({ kind: 'summary' } & Summary)
+  | ({ kind: 'prompt' } & PromptRow & { created_at_epoch: number });
+
+/** GET /api/timeline: `anchor` is null when a query found nothing to center on. */
+export interface TimelineResponse {
+  anchor: number | null;
+  items: TimelineItem[];
+}
+
+/** A prompt as the viewer shows it: a stored row, or a live `prompt` event (no id or date yet). */
+export type LivePrompt = Pick<PromptRow, 'content_session_id' | 'project' | 'prompt_number' | 'prompt_text'> &
+  Partial<Pick<PromptRow, 'id' | 'created_at'>>;
+
+export interface ImportKindResult {
+  imported: number;
+  skipped: number;
+  ids: number[];
+}
+
+/** POST /api/import. */
+export interface ImportResponse {
+  observations: ImportKindResult;
+  summaries: ImportKindResult;
+  prompts: ImportKindResult;
+}
+
+/** GET /api/export: an import body, stamped. */
+export interface ExportResponse {
+  version: 1;
+  exported_at: string;
+  observations: Observation[];
+  summaries: Summary[];
+  prompts: PromptRow[];
+}
+
+/** GET /api/queue: the first 100 pending events (without payloads) and dead letters. */
+export interface QueueResponse {
+  depth: number;
+  pending: Array<Omit<PendingEventRow, 'payload'>>;
+  deadLetters: DeadLetterRow[];
+}
+
+/** POST /api/queue/dead/:id/retry. */
+export interface RetryDeadResponse {
+  status: 'requeued';
+  id: number;
+}
+
+/** POST /api/worker/restart (202: the worker restarts itself right after answering). */
+export interface RestartResponse {
+  status: 'restarting';
+}
+
+/** GET /api/logs. */
+export interface LogsResponse {
+  lines: string[];
+}
+
+/** GET /api/settings: values (secrets blanked), what each means and accepts, and load problems. */
+export interface SettingsResponse {
+  settings: Record<string, string>;
+  descriptions: Record<string, string>;
+  /** How each setting is validated: enums carry their values (the viewer renders a select). */
+  kinds: Record<string, SettingKind>;
+  secretKeys: readonly string[];
+  credentials: Record<string, { set: boolean; source: string }>;
+  issues: SettingsIssue[];
+}
+
+/** POST /api/settings. */
+export interface SaveSettingsResponse {
+  settings: Record<string, string>;
+  restartRequired: boolean;
+}
+
+/** POST /api/credentials: `warnings` for values saved but probably wrong (a base URL ending in /v1). */
+export interface CredentialsResponse {
+  saved: string[];
+  restartRequired: boolean;
+  warnings: string[];
+}
+
+/** Vector indexing (GET /api/embeddings, POST /api/embeddings/reindex, `embeddings` in health). */
+export interface EmbeddingsStatus {
+  mode: 'none' | 'openai' | 'local' | 'test';
+  /** The configured model (null when off). */
+  model: string | null;
+  dimension: number | null;
+  indexed: number;
+  total: number;
+  /** Observations still to be embedded by this worker (0 when off or stopped for good). */
+  pending: number;
+  state: 'idle' | 'indexing' | 'retrying' | 'disabled' | 'off';
+  lastError: { message: string; at: string } | null;
+}
+
+/** The memory agent's part of the health answer. */
+export interface AgentStatus {
+  provider: string;
+  model: string;
+  baseUrlHost: string;
+  /** The whole base URL requests go to (scheme, host, path; never credentials), so a doubled `/v1` is visible. */
+  baseUrl: string;
+  /** The last provider/agent error, verbatim (credentials redacted). */
+  lastError: { message: string; kind: string; at: string } | null;
+  /** Why processing is paused (auth failure, missing credentials, budget), or null. */
+  paused: string | null;
+  /** sessionLimit: CLAUDE_MEM_SESSION_TOKEN_BUDGET (0 = none); cappedSessions: sessions waiting on it. */
+  budget: { dailyLimit: number; spentToday: number; exhausted: boolean; sessionLimit: number; cappedSessions: string[] };
+  /**
+   * The backend is unreachable (connection errors, timeouts, 5xx/529, 429): the whole agent waits
+   * behind a circuit breaker and probes with one request at `nextProbeAt`. Null when it answers.
+   */
+  outage: { since: string; nextProbeAt: string; probes: number; lastError: string } | null;
+}
+
+/** GET /api/health: the worker's own state plus the agent's (SPEC §8.1 fields first). */
+export interface HealthResponse extends AgentStatus {
+  status: 'ok';
+  pid: number;
+  /** Random per worker start (also in worker.pid / worker.lock): proves which process answered. */
+  instance: string;
+  version: string;
+  uptimeSeconds: number;
+  queueDepth: number;
+  deadLetters: number;
+  embeddings: EmbeddingsStatus | null;
+}
+
+/** Every 4xx/5xx: the message names the field and the fix; settings errors add `fields`. */
+export interface ErrorResponse {
+  error: string;
+  fields?: Record<string, string>;
 }

@@ -1,7 +1,25 @@
-// A small fetch-based client for the worker's HTTP API (see the worker routes), shared by the MCP
-// server and the CLI. It only speaks HTTP: starting the worker is the caller's decision.
-import type { Observation, ObservationInput, PromptRow, Summary, SummaryInput } from './types.js';
-import type { HealthResponse } from '../worker/WorkerDeps.js';
+// The one HTTP client for the worker's API, shared by the CLI and the MCP server. It only speaks
+// HTTP: starting the worker is the caller's decision. Every request goes through request() below,
+// the single place where headers are set (an Authorization header is one line there).
+// The hooks do not use it, on purpose: each hook is a tiny CommonJS bundle that must start in a few
+// milliseconds, so a hook imports only types from this folder and tiny helpers, and posts with
+// node:http itself (capture/hooks/hook-io.ts).
+import type {
+  HealthResponse,
+  ImportRequest,
+  ImportResponse,
+  Observation,
+  ObservationsPage,
+  PageParams,
+  ExportResponse,
+  ProjectInfo,
+  PromptRow,
+  SearchParams,
+  SearchResponse,
+  Summary,
+  TimelineParams,
+  TimelineResponse,
+} from './types.js';
 
 export const DEFAULT_WORKER_HOST = '127.0.0.1';
 export const DEFAULT_WORKER_PORT = 37777;
@@ -57,74 +75,6 @@ export function workerBaseUrl(options: WorkerClientOptions = {}): string {
   return `http://${host}:${port}`;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Wire shapes (see the worker HTTP contract)
-
-export type { HealthResponse };
-
-export interface SearchParams {
-  query: string;
-  project?: string;
-  type?: string[];
-  concepts?: string[];
-  files?: string[];
-  /** ISO date/time or epoch ms. */
-  dateStart?: string | number;
-  dateEnd?: string | number;
-  orderBy?: 'relevance' | 'date_desc' | 'date_asc';
-  limit?: number;
-  offset?: number;
-  kinds?: Array<'observations' | 'sessions' | 'prompts'>;
-}
-
-export interface SearchResponse {
-  observations: Observation[];
-  sessions: Summary[];
-  prompts: PromptRow[];
-}
-
-export interface TimelineParams {
-  anchor?: number;
-  query?: string;
-  project?: string;
-  before?: number;
-  after?: number;
-}
-
-export type TimelineItem =
-  | ({ kind: 'observation' } & Observation)
-  | ({ kind: 'summary' } & Summary)
-  | ({ kind: 'prompt' } & PromptRow & { created_at_epoch: number });
-
-export interface TimelineResponse {
-  anchor: number | null;
-  items: TimelineItem[];
-}
-
-export interface ImportBody {
-  observations?: ObservationInput[];
-  summaries?: SummaryInput[];
-  prompts?: Array<Partial<PromptRow>>;
-}
-
-export interface ImportKindResult {
-  imported: number;
-  skipped: number;
-  ids: number[];
-}
-
-export interface ImportResponse {
-  observations: ImportKindResult;
-  summaries: ImportKindResult;
-  prompts: ImportKindResult;
-}
-
-export interface ProjectInfo {
-  name: string;
-  observations: number;
-  lastActivity: string | null;
-}
-
 type Query = Record<string, string | number | string[] | undefined | null>;
 
 export interface WorkerClient {
@@ -136,14 +86,14 @@ export interface WorkerClient {
   isHealthy(timeoutMs?: number): Promise<boolean>;
   search(params: SearchParams): Promise<SearchResponse>;
   getObservations(ids: number[], project?: string): Promise<Observation[]>;
-  listObservations(params?: { project?: string; limit?: number; offset?: number }): Promise<{ observations: Observation[]; total: number }>;
+  listObservations(params?: PageParams): Promise<ObservationsPage>;
   timeline(params: TimelineParams): Promise<TimelineResponse>;
-  listSummaries(params?: { project?: string; limit?: number; offset?: number }): Promise<{ summaries: Summary[] }>;
-  listPrompts(params?: { project?: string; limit?: number; offset?: number }): Promise<{ prompts: PromptRow[] }>;
+  listSummaries(params?: PageParams): Promise<{ summaries: Summary[] }>;
+  listPrompts(params?: PageParams): Promise<{ prompts: PromptRow[] }>;
   projects(): Promise<{ projects: ProjectInfo[] }>;
   contextInject(params: { project?: string; cwd?: string }): Promise<string>;
-  importData(body: ImportBody): Promise<ImportResponse>;
-  exportData(project?: string): Promise<ImportBody>;
+  importData(body: ImportRequest): Promise<ImportResponse>;
+  exportData(project?: string): Promise<ExportResponse>;
 }
 
 export function createWorkerClient(options: WorkerClientOptions = {}): WorkerClient {
@@ -164,11 +114,14 @@ export function createWorkerClient(options: WorkerClientOptions = {}): WorkerCli
         url.searchParams.set(key, String(value));
       }
     }
+    // The only place a request's headers are set.
+    const headers: Record<string, string> = {};
+    if (opts.body !== undefined) headers['content-type'] = 'application/json';
     let res: Response;
     try {
       res = await fetch(url, {
         method,
-        headers: opts.body === undefined ? {} : { 'content-type': 'application/json' },
+        headers,
         body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
         signal: AbortSignal.timeout(opts.timeoutMs ?? defaultTimeout),
       });
@@ -238,7 +191,7 @@ export function createWorkerClient(options: WorkerClientOptions = {}): WorkerCli
     projects: () => request('GET', '/api/projects'),
     contextInject: (p) => request<string>('GET', '/api/context/inject', { query: { project: p.project, cwd: p.cwd } }),
     importData: (body) => request<ImportResponse>('POST', '/api/import', { body, timeoutMs: 120_000 }),
-    exportData: (project) => request<ImportBody>('GET', '/api/export', { query: { project }, timeoutMs: 120_000 }),
+    exportData: (project) => request<ExportResponse>('GET', '/api/export', { query: { project }, timeoutMs: 120_000 }),
   };
 }
 

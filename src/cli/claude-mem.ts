@@ -7,9 +7,11 @@ import { describeCredentialSources, envValueWarnings, RECOGNISED_ENV_KEYS, saveC
 import { tailLog } from '../config/logger.js';
 import { dataDir, envFilePath, settingsPath, workerErrorLogPath, workerLogPath } from '../config/paths.js';
 import { loadSettings } from '../config/SettingsManager.js';
+import type { ExportResponse, ImportResponse, QueueResponse, SearchResponse } from '../api/types.js';
+import { WorkerHttpError, WorkerUnreachableError } from '../api/workerClient.js';
 import type { UsageStats } from '../agent/usage.js';
 import { install, isInstalled, uninstall } from './install.js';
-import { follow, health, startWorker, stopWorker, workerBaseUrl } from './workerControl.js';
+import { follow, health, startWorker, stopWorker, workerBaseUrl, workerClient } from './workerControl.js';
 import { runDoctor } from './doctor.js';
 import { describeOutage, describeWorkerError, formatSearchTable, providerFixHint } from './format.js';
 import { formatUsageStats } from './stats.js';
@@ -30,31 +32,31 @@ function fail(message: string): never {
 }
 
 /**
- * A worker request. Errors are told in the user's words: `options` maps the request fields the
- * worker names in a 400 to the command's options ({ limit: '--limit' }); no route or status leaks.
+ * A worker request through the one client (api/workerClient.ts). Errors are told in the user's
+ * words: `options` maps the request fields the worker names in a 400 to the command's options
+ * ({ limit: '--limit' }); no route or status leaks.
  */
-async function api<T>(method: string, route: string, body?: unknown, options: Record<string, string> = {}): Promise<T> {
-  let res: Response;
+async function api<T>(method: string, route: string, body?: unknown, options: Record<string, string> = {}, timeoutMs?: number): Promise<T> {
   try {
-    res = await fetch(`${workerBaseUrl()}${route}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  } catch {
-    fail(`the worker is not running at ${workerBaseUrl()}. Start it with \`claude-mem worker start\`.`);
+    return await workerClient().request<T>(method, route, { body, timeoutMs });
+  } catch (err) {
+    fail(workerFailure(err, options));
   }
-  const text = await res.text();
-  if (!res.ok) {
-    let message = text;
-    try {
-      message = (JSON.parse(text) as { error?: string }).error ?? text;
-    } catch {
-      /* plain text */
-    }
-    fail(describeWorkerError(res.status, message, options));
+}
+
+/** A failed worker request as a sentence for the user. */
+function workerFailure(err: unknown, options: Record<string, string> = {}): string {
+  if (err instanceof WorkerUnreachableError) {
+    return err.reason === 'request timed out'
+      ? `the worker at ${err.baseUrl} did not answer in time. See \`claude-mem worker logs\`.`
+      : `the worker is not running at ${err.baseUrl}. Start it with \`claude-mem worker start\`.`;
   }
-  return JSON.parse(text) as T;
+  if (err instanceof WorkerHttpError) {
+    // A body that is not our JSON error (a proxy's page): its text, never the route.
+    const message = typeof err.body === 'string' && err.body ? err.body : err.message;
+    return describeWorkerError(err.status, message, options);
+  }
+  return err instanceof Error ? err.message : String(err);
 }
 
 /** settings.json problems the worker is living with (it fell back to defaults for them). */
@@ -122,7 +124,7 @@ worker
       return;
     }
     if (opts.json) return console.log(JSON.stringify(h, null, 2));
-    const queue = await api<{ deadLetters: Array<{ id: number; kind: string; attempts: number; last_error: string | null }> }>('GET', '/api/queue');
+    const queue = await api<QueueResponse>('GET', '/api/queue');
     console.log(`Worker:    running, pid ${h.pid}, v${h.version}, up ${h.uptimeSeconds}s at ${workerBaseUrl()}`);
     printSettingsProblems();
     console.log(`Provider:  ${h.provider} · model ${h.model} · ${h.baseUrl || h.baseUrlHost || '-'}`);
@@ -235,7 +237,7 @@ program
     const params = new URLSearchParams({ query, limit: opts.limit });
     if (opts.project) params.set('project', opts.project);
     if (opts.type) params.set('type', opts.type);
-    const res = await api<Parameters<typeof formatSearchTable>[0]>('GET', `/api/search?${params}`, undefined, {
+    const res = await api<SearchResponse>('GET', `/api/search?${params}`, undefined, {
       query: 'the query',
       limit: '--limit',
       type: '--type',
@@ -251,7 +253,7 @@ program
   .option('-o, --output <file>', 'write to a file instead of stdout')
   .action(async (opts: { project?: string; output?: string }) => {
     await ensureWorker();
-    const data = await api<unknown>('GET', `/api/export${opts.project ? `?project=${encodeURIComponent(opts.project)}` : ''}`, undefined, { project: '--project' });
+    const data = await api<ExportResponse>('GET', `/api/export${opts.project ? `?project=${encodeURIComponent(opts.project)}` : ''}`, undefined, { project: '--project' }, 120_000);
     const text = JSON.stringify(data, null, 2) + '\n';
     if (opts.output) fs.writeFileSync(opts.output, text);
     else process.stdout.write(text);
@@ -277,16 +279,14 @@ program
       const rows = data[kind] ?? [];
       for (let i = 0; i < rows.length; i += BATCH) {
         const chunk = rows.slice(i, i + BATCH);
-        const res = await fetch(`${workerBaseUrl()}/api/import`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ [kind]: chunk }),
-        });
-        const out = (await res.json()) as Record<string, { imported: number; skipped: number }> & { error?: string };
-        if (!res.ok) {
+        let out: ImportResponse;
+        try {
+          out = await workerClient().request<ImportResponse>('POST', '/api/import', { body: { [kind]: chunk }, timeoutMs: 120_000 });
+        } catch (err) {
           bar.done();
+          if (!(err instanceof WorkerHttpError)) fail(workerFailure(err));
           // Validation paths are relative to the chunk: point at the record in the file.
-          const msg = (out.error ?? '').replace(new RegExp(`${kind}\\.(\\d+)`, 'g'), (_m, n) => `${kind}[${i + Number(n)}]`);
+          const msg = err.message.replace(new RegExp(`${kind}\\.(\\d+)`, 'g'), (_m, n) => `${kind}[${i + Number(n)}]`);
           fail(`${file}: ${msg}`);
         }
         sum.imported += out[kind].imported;
@@ -316,24 +316,9 @@ program
   .option('--reset', 'drop the stored vectors first: needed after changing the embedding model')
   .action(async (opts: { reset?: boolean }) => {
     await ensureWorker();
-    const s = await runReindex({ baseUrl: workerBaseUrl(), reset: opts.reset === true }).catch((e: Error) => fail(e.message));
+    const s = await runReindex({ client: workerClient(), reset: opts.reset === true }).catch((e: unknown) => fail(workerFailure(e)));
     console.log(`Vector index: ${s.indexed}/${s.total} observations embedded with ${s.model} (${s.dimension ?? '?'} dimensions).`);
   });
-
-interface DeadLetterRow {
-  id: number;
-  project: string;
-  kind: string;
-  tool_use_id: string | null;
-  attempts: number;
-  last_error: string | null;
-  dead_at: string;
-}
-interface QueueState {
-  depth: number;
-  pending: Array<{ id: number; project: string; kind: string; attempts: number; last_error: string | null; created_at: string }>;
-  deadLetters: DeadLetterRow[];
-}
 
 const oneLine = (s: string | null, n = 160) => {
   const t = (s ?? '').replace(/\s+/g, ' ').trim();
@@ -346,7 +331,7 @@ queueCmd
   .description('pending events and dead letters with their last error (the default)')
   .option('--json', 'print JSON')
   .action(async (opts: { json?: boolean }) => {
-    const q = await api<QueueState>('GET', '/api/queue');
+    const q = await api<QueueResponse>('GET', '/api/queue');
     if (opts.json) return console.log(JSON.stringify(q, null, 2));
     console.log(`${q.depth} pending, ${q.deadLetters.length}${q.deadLetters.length === 100 ? '+' : ''} dead-lettered`);
     if (q.pending.length) {
@@ -373,24 +358,29 @@ queueCmd
     if ((opts.all === true) === (id !== undefined)) fail('give one dead-letter id (see `claude-mem queue`) or --all, not both or neither');
     if (id !== undefined) {
       if (!/^[1-9][0-9]{0,15}$/.test(id)) fail(`"${id}" is not a dead-letter id: use the number shown by \`claude-mem queue\` (e.g. \`claude-mem queue retry 7\`)`);
-      const res = await fetch(`${workerBaseUrl()}/api/queue/dead/${id}/retry`, { method: 'POST' }).catch(() => null);
-      if (!res) fail(`the worker is not running at ${workerBaseUrl()}. Start it with \`claude-mem worker start\`.`);
-      if (res.status === 404) fail(`there is no dead letter #${id} (any more): \`claude-mem queue\` lists them`);
-      if (!res.ok) fail(describeWorkerError(res.status, ((await res.json().catch(() => ({}))) as { error?: string }).error ?? `HTTP ${res.status}`));
+      try {
+        await workerClient().request('POST', `/api/queue/dead/${id}/retry`);
+      } catch (err) {
+        if (err instanceof WorkerHttpError && err.status === 404) fail(`there is no dead letter #${id} (any more): \`claude-mem queue\` lists them`);
+        fail(workerFailure(err));
+      }
       return console.log(`Dead letter #${id} is queued again.`);
     }
     // The route lists at most 100 at a time: retry page by page, each id once (a retried event
     // that fails again comes back, and must not be retried in a loop).
     const retried = new Set<number>();
     for (;;) {
-      const fresh = (await api<QueueState>('GET', '/api/queue')).deadLetters.filter((d) => !retried.has(d.id));
+      const fresh = (await api<QueueResponse>('GET', '/api/queue')).deadLetters.filter((d) => !retried.has(d.id));
       if (!fresh.length) break;
       for (const d of fresh) {
         retried.add(d.id);
-        const res = await fetch(`${workerBaseUrl()}/api/queue/dead/${d.id}/retry`, { method: 'POST' }).catch(() => null);
-        if (!res) fail(`the worker stopped answering after ${retried.size - 1} retries`);
-        // 404: retried meanwhile by someone else (the viewer): nothing left to do for it.
-        if (!res.ok && res.status !== 404) fail(describeWorkerError(res.status, ((await res.json().catch(() => ({}))) as { error?: string }).error ?? `HTTP ${res.status}`));
+        try {
+          await workerClient().request('POST', `/api/queue/dead/${d.id}/retry`);
+        } catch (err) {
+          if (err instanceof WorkerUnreachableError) fail(`the worker stopped answering after ${retried.size - 1} retries`);
+          // 404: retried meanwhile by someone else (the viewer): nothing left to do for it.
+          if (!(err instanceof WorkerHttpError && err.status === 404)) fail(workerFailure(err));
+        }
       }
     }
     console.log(retried.size ? `Queued ${retried.size} dead-lettered event${retried.size === 1 ? '' : 's'} again.` : 'No dead letters to retry.');

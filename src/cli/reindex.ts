@@ -1,20 +1,11 @@
 // `claude-mem reindex [--reset]`: asks the worker to (re)build the vectors of every observation and
 // follows the progress through /api/health until nothing is left to embed.
+import type { EmbeddingsStatus, HealthResponse } from '../api/types.js';
+import type { WorkerClient } from '../api/workerClient.js';
 import { progressBar } from './progress.js';
 
-interface EmbeddingsStatus {
-  mode: string;
-  model: string | null;
-  dimension: number | null;
-  indexed: number;
-  total: number;
-  pending: number;
-  state: string;
-  lastError: { message: string; at: string } | null;
-}
-
 export interface ReindexOptions {
-  baseUrl: string;
+  client: WorkerClient;
   reset: boolean;
   pollMs?: number;
   /** Give up when the worker made no progress for this long while failing (endpoint down). */
@@ -23,26 +14,9 @@ export interface ReindexOptions {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function request<T>(url: string, init?: RequestInit): Promise<T> {
-  const res = await fetch(url, init);
-  const text = await res.text();
-  let body: unknown = null;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    /* not JSON */
-  }
-  if (!res.ok) throw new Error((body as { error?: string } | null)?.error ?? `HTTP ${res.status}: ${text.slice(0, 200)}`);
-  return body as T;
-}
-
 /** Runs the backfill; resolves with the final status, rejects with a message for the user. */
 export async function runReindex(o: ReindexOptions): Promise<EmbeddingsStatus> {
-  let status = await request<EmbeddingsStatus>(`${o.baseUrl}/api/embeddings/reindex`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ reset: o.reset }),
-  });
+  let status = await o.client.request<EmbeddingsStatus>('POST', '/api/embeddings/reindex', { body: { reset: o.reset } });
   const bar = progressBar(status.total, `embedding with ${status.model}`);
   let shown = 0;
   let lastProgress = Date.now();
@@ -66,7 +40,7 @@ export async function runReindex(o: ReindexOptions): Promise<EmbeddingsStatus> {
         }
       }
       await sleep(o.pollMs ?? 500);
-      const health = await request<{ embeddings?: EmbeddingsStatus | null }>(`${o.baseUrl}/api/health`);
+      const health: Partial<HealthResponse> = await o.client.health(10_000);
       if (!health.embeddings) throw new Error('the worker does not report embeddings; restart it (`claude-mem worker restart`)');
       status = health.embeddings;
     }

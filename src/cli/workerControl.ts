@@ -15,23 +15,29 @@ import {
   startFailureSince,
   type WorkerRecord,
 } from '../worker/lock.js';
-import type { HealthResponse } from '../worker/WorkerDeps.js';
+import type { HealthResponse } from '../api/types.js';
+import { createWorkerClient, type WorkerClient } from '../api/workerClient.js';
 
 export type Health = HealthResponse;
 
-export function workerBaseUrl(): string {
+/**
+ * The one worker client (api/workerClient.ts) at the address in settings (env, then settings.json,
+ * then 127.0.0.1:37777). Every CLI request to the worker goes through it.
+ */
+export function workerClient(timeoutMs = 60_000): WorkerClient {
   const { settings } = loadSettings({ createIfMissing: false });
-  const host = settings.CLAUDE_MEM_WORKER_HOST === '0.0.0.0' ? '127.0.0.1' : settings.CLAUDE_MEM_WORKER_HOST;
-  return `http://${host.includes(':') ? `[${host}]` : host}:${settings.CLAUDE_MEM_WORKER_PORT}`;
+  return createWorkerClient({ host: settings.CLAUDE_MEM_WORKER_HOST, port: settings.CLAUDE_MEM_WORKER_PORT, timeoutMs });
+}
+
+export function workerBaseUrl(): string {
+  return workerClient().baseUrl;
 }
 
 export async function health(timeoutMs = 1000): Promise<Health | null> {
   try {
-    const res = await fetch(`${workerBaseUrl()}/api/health`, { signal: AbortSignal.timeout(timeoutMs) });
-    if (!res.ok) return null;
-    const body = (await res.json()) as Partial<Health> | null;
+    const body = (await workerClient().health(timeoutMs)) as Partial<Health> | string | null;
     // Some other program on our port may answer 200 too: only our worker's shape counts.
-    return body && body.status === 'ok' && Number.isInteger(body.pid) ? (body as Health) : null;
+    return body && typeof body === 'object' && body.status === 'ok' && Number.isInteger(body.pid) ? (body as Health) : null;
   } catch {
     return null;
   }

@@ -1,6 +1,7 @@
 // Wires optional vector search into the worker: builds the configured embedder, opens the vector
 // index, plugs the vector ranking into SearchIndex (hybrid = reciprocal rank fusion there) and runs
 // the background indexer. Any problem here leaves keyword search exactly as it was.
+import type { EmbeddingsStatus } from '../api/types.js';
 import type { Logger } from '../config/logger.js';
 import { redactSecrets } from '../lib/redact.js';
 import type { Settings } from '../config/SettingsManager.js';
@@ -9,20 +10,10 @@ import { countObservations, VectorIndex } from '../store/sqlite/VectorIndex.js';
 import type { EventBus } from '../lib/EventBus.js';
 import { createEmbedder, embeddingMode, type EmbeddingMode } from './createEmbedder.js';
 import type { Embedder } from './Embedder.js';
-import { EmbeddingWorker, type EmbeddingState } from './EmbeddingWorker.js';
+import { EmbeddingWorker } from './EmbeddingWorker.js';
 
-export interface EmbeddingsStatus {
-  mode: EmbeddingMode;
-  /** The configured model (null when off). */
-  model: string | null;
-  dimension: number | null;
-  indexed: number;
-  total: number;
-  /** Observations still to be embedded by this worker (0 when off or stopped for good). */
-  pending: number;
-  state: EmbeddingState | 'off';
-  lastError: { message: string; at: string } | null;
-}
+// The status is a wire type (health, /api/embeddings): declared in the contract, re-exported here.
+export type { EmbeddingsStatus };
 
 /** A refused reindex request; `status` is the HTTP status to answer with. */
 export class EmbeddingsRequestError extends Error {

@@ -11,14 +11,8 @@ import { z } from 'zod';
 import { fence, instructionFlag, neutraliseMarkup, observationTextFields } from '../recall/fence.js';
 import { loadSettings } from '../config/SettingsManager.js';
 import { DATE_BOUND_HELP, parseDateBound } from '../lib/dateRange.js';
-import { OBSERVATION_TYPES, type Observation, type PromptRow, type Summary } from '../api/types.js';
-import {
-  createWorkerClient,
-  WorkerHttpError,
-  WorkerUnreachableError,
-  type TimelineItem,
-  type WorkerClient,
-} from '../api/workerClient.js';
+import { OBSERVATION_TYPES, type Observation, type PromptRow, type Summary, type TimelineItem } from '../api/types.js';
+import { createWorkerClient, WorkerHttpError, WorkerUnreachableError, type WorkerClient } from '../api/workerClient.js';
 
 const SERVER_NAME = 'claude-mem';
 const START_HINT = 'Start it with `claude-mem worker start` (or `npm run worker:start` in the claude-mem checkout).';

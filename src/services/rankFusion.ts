@@ -21,9 +21,14 @@ export function reciprocalRankFusion(rankings: number[][], k = RRF_K): number[] 
 // score by the share of query terms it contains (the classic "coord" factor) puts records that
 // answer more of the question first. LoCoMo dev with the session context below: Recall@10 0.692 →
 // 0.730 (SQLite), 0.707 → 0.727 (PostgreSQL); MRR 0.482 → 0.529, 0.525 → 0.540.
+// A path or identifier the query names ("src/app.ts", "worker-main") found as written doubles the
+// score (all of them found; a share of that for some): a record naming app.ts beats one that says
+// "app" here and ".ts" there.
 
-export function coordinated(score: number, matchedTerms: number, queryTerms: number): number {
-  return queryTerms > 0 ? (score * matchedTerms) / queryTerms : score;
+export function coordinated(score: number, matchedTerms: number, queryTerms: number, matchedPhrases = 0, queryPhrases = 0): number {
+  const coord = queryTerms > 0 ? matchedTerms / queryTerms : 1;
+  const phrase = queryPhrases > 0 ? 1 + matchedPhrases / queryPhrases : 1;
+  return score * coord * phrase;
 }
 
 // ---- Session context -------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 // Feed/search cards for the three kinds of record, optionally with search terms highlighted.
-import type { Observation, Prompt, Summary } from './api.js';
+import type { LivePrompt as Prompt, Observation, Summary } from '../api/types.js';
 import { h, highlight, timeEl } from './dom.js';
 
 export type FeedItem =

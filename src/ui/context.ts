@@ -1,5 +1,6 @@
 // Context preview: exactly the text SessionStart would inject for a project.
-import { api, errorMessage, type ProjectInfo } from './api.js';
+import type { ProjectInfo } from '../api/types.js';
+import { api, errorMessage } from './api.js';
 import { h, mount } from './dom.js';
 import { currentProject } from './state.js';
 

@@ -1,6 +1,6 @@
 // The detail panel: a modal <dialog> (Escape closes it, focus stays inside while open and returns
 // to the card that opened it).
-import type { Observation, Prompt, Summary, Tokens } from './api.js';
+import type { LivePrompt as Prompt, Observation, Summary, TokenUsage as Tokens } from '../api/types.js';
 import { conceptChips, type FeedItem, itemTime, typeBadge } from './cards.js';
 import { formatNumber, h, highlight, mount } from './dom.js';
 

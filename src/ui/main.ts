@@ -1,6 +1,7 @@
 // The viewer's entry point: header controls (project filter, live indicator, theme), hash routing
 // between the views, and wiring of live events to the views that care.
-import { api, type ProjectInfo } from './api.js';
+import type { ProjectInfo } from '../api/types.js';
+import { api } from './api.js';
 import { initContext } from './context.js';
 import { initDetail } from './detail.js';
 import { h, mount } from './dom.js';

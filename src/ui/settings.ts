@@ -2,7 +2,8 @@
 // to the field, and write-only credentials (the page only ever learns "set / not set" and where from).
 // Fixed choices come from the worker's settings schema: a select for one-of settings, a checkbox for
 // true/false ones, so nothing can be mistyped there.
-import { api, ApiError, errorMessage, type SettingKind, type SettingsState } from './api.js';
+import type { SettingKind, SettingsResponse as SettingsState } from '../api/types.js';
+import { api, ApiError, errorMessage } from './api.js';
 import { h, mount, toast } from './dom.js';
 
 type Control = HTMLInputElement | HTMLSelectElement;

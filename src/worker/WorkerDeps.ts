@@ -1,41 +1,13 @@
 // What the HTTP routes are given: the core services, never raw SQL or sockets.
 import type { Settings } from '../config/SettingsManager.js';
-import type { EmbeddingsControl, EmbeddingsStatus } from '../embeddings/EmbeddingService.js';
+import type { AgentStatus } from '../api/types.js';
+import type { EmbeddingsControl } from '../embeddings/EmbeddingService.js';
 import type { Store } from '../store/Store.js';
 import type { EventBus } from '../lib/EventBus.js';
 import type { SessionService } from '../capture/SessionService.js';
 
-export interface AgentStatus {
-  provider: string;
-  model: string;
-  baseUrlHost: string;
-  /** The whole base URL requests go to (scheme, host, path; never credentials), so a doubled `/v1` is visible. */
-  baseUrl: string;
-  /** The last provider/agent error, verbatim (credentials redacted). */
-  lastError: { message: string; kind: string; at: string } | null;
-  /** Why processing is paused (auth failure, missing credentials, budget), or null. */
-  paused: string | null;
-  /** sessionLimit: CLAUDE_MEM_SESSION_TOKEN_BUDGET (0 = none); cappedSessions: sessions waiting on it. */
-  budget: { dailyLimit: number; spentToday: number; exhausted: boolean; sessionLimit: number; cappedSessions: string[] };
-  /**
-   * The backend is unreachable (connection errors, timeouts, 5xx/529, 429): the whole agent waits
-   * behind a circuit breaker and probes with one request at `nextProbeAt`. Null when it answers.
-   */
-  outage: { since: string; nextProbeAt: string; probes: number; lastError: string } | null;
-}
-
-/** GET /api/health: the worker's own state plus the agent's (SPEC §8.1 fields first). */
-export interface HealthResponse extends AgentStatus {
-  status: 'ok';
-  pid: number;
-  /** Random per worker start (also in worker.pid / worker.lock): proves which process answered. */
-  instance: string;
-  version: string;
-  uptimeSeconds: number;
-  queueDepth: number;
-  deadLetters: number;
-  embeddings: EmbeddingsStatus | null;
-}
+// The health shapes are wire types (api/types.ts); re-exported for the modules that import them here.
+export type { AgentStatus, HealthResponse } from '../api/types.js';
 
 export interface WorkerDeps {
   store: Store;

@@ -4,7 +4,7 @@
 // syntax: it is reduced to plain word tokens (the same ones the SQLite store uses), each quoted,
 // OR-ed together.
 import type { Observation, PromptRow, SearchQuery, SearchResults, Summary } from '../../api/types.js';
-import { queryTerms } from '../sqlite/ftsQuery.js';
+import { queryPhrases, queryTerms } from '../sqlite/ftsQuery.js';
 import { CommonTermPruner, idf, pruneCommonTerms, PRUNE_MIN_DOCS } from '../termPruning.js';
 import {
   CONTEXT_POOL,
@@ -33,9 +33,16 @@ function tsQueryOf(terms: string[]): string | null {
   return terms.length ? terms.map((t) => `'${t}'`).join(' | ') : null;
 }
 
+/** A path or identifier the query names (queryPhrases): its words in order. */
+function phraseTsQuery(words: string[]): string {
+  return words.map((w) => `'${w}'`).join(' <-> ');
+}
 
-/** Query terms with their inverse document frequency. */
-type WeightedTerms = Array<{ term: string; idf: number }>;
+/** Query terms with their inverse document frequency, and the phrases the query names. */
+interface WeightedTerms {
+  terms: Array<{ term: string; idf: number }>;
+  phrases: string[][];
+}
 
 /** Collects SQL parameters and hands out their `$n` placeholders. */
 class Params {
@@ -127,7 +134,7 @@ export class PgSearchIndex implements SearchRepository {
     const projects = await expandProjects(this.pool, projectsOf(q));
     const [observations, sessions, prompts] = await Promise.all([
       kinds.includes('observations')
-        ? this.weighTerms(terms).then((w) => this.searchObservations(q, projects, w, limit, offset))
+        ? this.weighTerms(terms, queryPhrases(q.query ?? '')).then((w) => this.searchObservations(q, projects, w, limit, offset))
         : [],
       kinds.includes('sessions') ? this.searchSummaries(q, projects, tsq, limit, offset) : [],
       kinds.includes('prompts') ? this.searchPrompts(q, projects, tsq, limit, offset) : [],
@@ -136,14 +143,14 @@ export class PgSearchIndex implements SearchRepository {
   }
 
   /**
-   * The terms to search for observations, each with its idf: common terms pruned in large stores
-   * (termPruning), null when nothing is left to match.
+   * The terms to search for observations, each with its idf (common terms pruned in large stores,
+   * termPruning), and the query's phrases; null when there is no word to match.
    */
-  private async weighTerms(terms: string[]): Promise<WeightedTerms | null> {
+  private async weighTerms(terms: string[], phrases: string[][]): Promise<WeightedTerms | null> {
     if (terms.length === 0) return null;
     const { total, dfs } = await this.pruner.stats(terms);
     const kept = new Set(total >= PRUNE_MIN_DOCS ? pruneCommonTerms(dfs, total) : terms);
-    return dfs.filter((d) => kept.has(d.term)).map((d) => ({ term: d.term, idf: idf(d.df, total) }));
+    return { terms: dfs.filter((d) => kept.has(d.term)).map((d) => ({ term: d.term, idf: idf(d.df, total) })), phrases };
   }
 
   private async keywordObservations(
@@ -156,7 +163,7 @@ export class PgSearchIndex implements SearchRepository {
     if (terms !== null && (!q.orderBy || q.orderBy === 'relevance')) {
       return this.rankedObservations(q, projects, terms, limit, offset);
     }
-    const tsq = terms && tsQueryOf(terms.map((t) => t.term));
+    const tsq = terms && tsQueryOf(terms.terms.map((t) => t.term));
     const p = new Params();
     const cols = prefixed(OBS_COLS, 'o');
     let sql: string;
@@ -181,10 +188,11 @@ export class PgSearchIndex implements SearchRepository {
   private async rankedObservations(
     q: SearchQuery,
     projects: string[] | undefined,
-    terms: WeightedTerms,
+    weighted: WeightedTerms,
     limit: number,
     offset: number,
   ): Promise<Observation[]> {
+    const { terms, phrases } = weighted;
     const want = Math.max(CONTEXT_POOL, offset + limit);
     const p = new Params();
     const query = p.add(tsQueryOf(terms.map((t) => t.term)));
@@ -193,14 +201,17 @@ export class PgSearchIndex implements SearchRepository {
     const perTerm = terms.map((t, i) => ({ from: `to_tsquery('english', ${p.add(`'${t.term}'`)}) q${i}`, idf: p.add(t.idf) }));
     const score = perTerm.map((t, i) => `${t.idf}::float8 * ts_rank(${WEIGHTS}, o.search, q${i})`).join(' + ');
     const matched = perTerm.map((_, i) => `(o.search @@ q${i})::int`).join(' + ');
+    const phrased = phrases.length
+      ? phrases.map((ph) => `(o.search @@ to_tsquery('english', ${p.add(phraseTsQuery(ph))}))::int`).join(' + ')
+      : '0';
     const f = observationFilters(q, projects, p);
     // The pool and, in the same round trip, each pooled hit's neighbours in its session.
     const { rows } = await this.pool.query(
       `WITH hits AS (
-         SELECT o.id, o.content_session_id, o.created_at_epoch, ${score} AS score, ${matched} AS matched
+         SELECT o.id, o.content_session_id, o.created_at_epoch, ${score} AS score, ${matched} AS matched, ${phrased} AS phrased
          FROM observations o, to_tsquery('english', ${query}) tq, ${perTerm.map((t) => t.from).join(', ')}
          WHERE o.search @@ tq${f} ORDER BY score DESC, o.id DESC LIMIT ${p.add(want)})
-       SELECT h.id, h.score, h.matched, COALESCE(n.ids, '{}') AS neighbours FROM hits h
+       SELECT h.id, h.score, h.matched, h.phrased, COALESCE(n.ids, '{}') AS neighbours FROM hits h
        CROSS JOIN LATERAL (SELECT array_agg(x.id) AS ids FROM (
          (SELECT z.id FROM observations z WHERE z.content_session_id = h.content_session_id
             AND (z.created_at_epoch, z.id) < (h.created_at_epoch, h.id)
@@ -213,7 +224,10 @@ export class PgSearchIndex implements SearchRepository {
       p.values,
     );
     if (rows.length === 0) return [];
-    const pool = rows.map((r) => ({ id: Number(r.id), score: coordinated(Number(r.score), Number(r.matched), terms.length) }));
+    const pool = rows.map((r) => ({
+      id: Number(r.id),
+      score: coordinated(Number(r.score), Number(r.matched), terms.length, Number(r.phrased), phrases.length),
+    }));
     const neighbours = new Map<number, number[]>(rows.map((r) => [Number(r.id), (r.neighbours as unknown[]).map(Number)]));
     const pooled = new Set(pool.map((r) => r.id));
     let ranked = contextRerank(pool, neighbours);

@@ -3,7 +3,7 @@
 import type { Observation, PromptRow, SearchQuery, SearchResults, Summary } from '../../api/types.js';
 import type { Db } from '../../store/sqlite/Database.js';
 import { CommonTermPruner } from '../termPruning.js';
-import { matchTerms, queryTerms, TermMatcher } from './ftsQuery.js';
+import { matchTerms, queryPhrases, queryTerms, TermMatcher } from './ftsQuery.js';
 import {
   CONTEXT_POOL,
   contextRerank,
@@ -16,15 +16,21 @@ import {
 import { toObservation, toPrompt, toSummary } from '../../store/rows.js';
 
 // bm25 column weights for observations_fts (title, subtitle, narrative, facts, concepts,
-// search_terms). Equal:
+// search_terms, files_read, files_modified). Equal:
 // bm25's per-column length normalisation already lifts a hit in a short title above one in a long
 // narrative, and extra title/fact boosts (8,3,1,4,2) measured lower on the LoCoMo eval (R@5 0.510
 // vs 0.549, MRR 0.427 vs 0.468; see scripts/eval-search.mjs).
-const OBS_WEIGHTS = '1.0, 1.0, 1.0, 1.0, 1.0, 1.0';
+const OBS_WEIGHTS = '1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0';
 const SUMMARY_WEIGHTS = '4.0, 1.0, 2.0, 2.0, 1.0, 1.0';
 
 /** Candidates ranked inside FTS5 before the join with filters. */
 const FTS_CANDIDATES = 200;
+
+/** The words of a query (common ones pruned) and the paths/identifiers it names, as phrases. */
+interface KeywordQuery {
+  terms: string[];
+  phrases: string[][];
+}
 
 /** Ranks observation ids by vector similarity; supplied when an embedder is configured. */
 export type VectorRanker = (query: string, projects: string[] | undefined, k: number) => Promise<number[]>;
@@ -126,19 +132,20 @@ export class SearchIndex {
     const limit = Math.max(1, Math.min(q.limit ?? 20, 500));
     const offset = Math.max(0, q.offset ?? 0);
     const terms = queryTerms(q.query ?? '');
+    const phrases = queryPhrases(q.query ?? '');
     const match = matchTerms(terms);
     return {
       observations: kinds.includes('observations')
-        ? await this.searchObservations(q, await this.pruner.select(terms), limit, offset)
+        ? await this.searchObservations(q, { terms: await this.pruner.select(terms), phrases }, limit, offset)
         : [],
       sessions: kinds.includes('sessions') ? this.searchSummaries(q, match, limit, offset) : [],
       prompts: kinds.includes('prompts') ? this.searchPrompts(q, match, limit, offset) : [],
     };
   }
 
-  private keywordObservations(q: SearchQuery, terms: string[], limit: number, offset: number): Observation[] {
+  private keywordObservations(q: SearchQuery, words: KeywordQuery, limit: number, offset: number): Observation[] {
     const f = observationFilters(q, 'o');
-    const match = matchTerms(terms);
+    const match = matchTerms(words.terms);
     if (match === null) {
       const rows = this.db
         .prepare(
@@ -148,7 +155,7 @@ export class SearchIndex {
         .all(...f.params, limit, offset) as Record<string, unknown>[];
       return rows.map(toObservation);
     }
-    if (!q.orderBy || q.orderBy === 'relevance') return this.rankedObservations(q, terms, match, limit, offset);
+    if (!q.orderBy || q.orderBy === 'relevance') return this.rankedObservations(q, words, match, limit, offset);
     const rows = this.db
       .prepare(
         `SELECT o.* FROM observations_fts JOIN observations o ON o.id = observations_fts.rowid
@@ -164,14 +171,15 @@ export class SearchIndex {
    * each weighed by the share of query terms it contains (rankFusion.coordinated), re-ranked with
    * their session neighbours (rankFusion.contextRerank), then paged.
    */
-  private rankedObservations(q: SearchQuery, terms: string[], match: string, limit: number, offset: number): Observation[] {
+  private rankedObservations(q: SearchQuery, words: KeywordQuery, match: string, limit: number, offset: number): Observation[] {
     const f = observationFilters(q, 'o');
     const want = Math.max(CONTEXT_POOL, offset + limit);
     type PoolRow = { id: number; score: number; session: string; epoch: number; text: string };
     let pool: PoolRow[] = [];
     // The indexed text comes along so that JS can tell which query terms each hit contains.
     const select = `o.id, o.content_session_id AS session, o.created_at_epoch AS epoch,
-      o.title || ' ' || o.subtitle || ' ' || o.narrative || ' ' || o.facts || ' ' || o.concepts || ' ' || COALESCE(o.search_terms, '') AS text`;
+      o.title || ' ' || o.subtitle || ' ' || o.narrative || ' ' || o.facts || ' ' || o.concepts || ' ' ||
+      COALESCE(o.search_terms, '') || ' ' || o.files_read || ' ' || o.files_modified AS text`;
     if (want <= FTS_CANDIDATES) {
       // Rank inside FTS5 first (its own top-k), then join and filter the candidates. When the
       // filters leave too few, fall through to the exhaustive query below.
@@ -210,9 +218,13 @@ export class SearchIndex {
     const neighbours = new Map<number, number[]>();
     for (const r of pool) neighbours.set(r.id, around.all({ session: r.session, epoch: r.epoch, id: r.id }) as number[]);
     // FTS5 matched at least one term in every hit, whatever the JS tokenizer makes of its text.
-    const matcher = new TermMatcher(terms);
+    const { terms, phrases } = words;
+    const matcher = new TermMatcher(terms, phrases);
     const matched = (text: string) => Math.max(1, matcher.count(text));
-    const scored: ScoredId[] = pool.map((r) => ({ id: r.id, score: coordinated(r.score, matched(r.text), terms.length) }));
+    const scored: ScoredId[] = pool.map((r) => ({
+      id: r.id,
+      score: coordinated(r.score, matched(r.text), terms.length, matcher.countPhrases(r.text), phrases.length),
+    }));
     let ranked = contextRerank(scored, neighbours);
 
     // Neighbours that were not hits still have to pass the filters.
@@ -238,15 +250,15 @@ export class SearchIndex {
 
   private async searchObservations(
     q: SearchQuery,
-    terms: string[],
+    words: KeywordQuery,
     limit: number,
     offset: number,
   ): Promise<Observation[]> {
     const relevance = !q.orderBy || q.orderBy === 'relevance';
-    if (!this.vectorRanker || terms.length === 0 || !relevance) return this.keywordObservations(q, terms, limit, offset);
+    if (!this.vectorRanker || words.terms.length === 0 || !relevance) return this.keywordObservations(q, words, limit, offset);
     // Hybrid: fuse the two rankings over a deeper candidate pool, then page.
     const pool = fusionPool(offset, limit);
-    const keyword = this.keywordObservations(q, terms, pool, 0).map((o) => o.id);
+    const keyword = this.keywordObservations(q, words, pool, 0).map((o) => o.id);
     const vector = await this.vectorRanker(q.query, projectsOf(q), pool);
     // Vector candidates still have to pass the filters.
     const f = observationFilters(q, 'o');

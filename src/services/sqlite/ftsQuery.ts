@@ -45,6 +45,31 @@ export function matchTerms(terms: string[]): string | null {
   return terms.length === 0 ? null : terms.map((w) => `"${w}"`).join(' OR ');
 }
 
+// A path or dotted/hyphenated identifier: "src/app.ts", "EventQueue.enqueue", "worker-main".
+const COMPOUND_WORD = /[\p{L}\p{N}]+(?:[./\\:_-]+[\p{L}\p{N}]+)+/gu;
+const MAX_PHRASES = 8;
+const MAX_PHRASE_WORDS = 16;
+
+/**
+ * The paths and compound identifiers a query names, each as the list of its words. A hit that
+ * contains one as written ranks higher (rankFusion.coordinated), so "app.ts" puts a record naming
+ * app.ts above one that says "app" somewhere and ".ts" somewhere else.
+ */
+export function queryPhrases(text: string): string[][] {
+  const seen = new Set<string>();
+  const phrases: string[][] = [];
+  for (const [compound] of text.slice(0, 10_000).matchAll(COMPOUND_WORD)) {
+    const words = tokenize(compound);
+    if (words.length < 2 || words.length > MAX_PHRASE_WORDS) continue;
+    const key = words.join(' ');
+    if (seen.has(key)) continue;
+    seen.add(key);
+    phrases.push(words);
+    if (phrases.length === MAX_PHRASES) break;
+  }
+  return phrases;
+}
+
 const COMPOUND = /[A-Za-z][A-Za-z0-9]*(?:[a-z0-9][A-Z]|[A-Z][A-Z][a-z])[A-Za-z0-9]*/g;
 
 /**
@@ -188,13 +213,19 @@ export class TermMatcher {
   /** Words that may stem to a wanted stem: a stem minus its last letter starts its word. */
   private readonly candidates: RegExp | null;
   private readonly stems = new Map<string, string>();
+  private readonly phrases: RegExp[];
 
-  constructor(terms: string[]) {
+  constructor(terms: string[], phrases: string[][] = []) {
     this.wanted = new Set(terms.map((t) => porterStem(fold(t).toLowerCase())));
     const prefixes = [...this.wanted].map((w) => (w.length > 1 ? w.slice(0, -1) : w));
     this.candidates = prefixes.length
       ? new RegExp(`(?<![\\p{L}\\p{N}])(?:${prefixes.join('|')})[\\p{L}\\p{N}]*`, 'gu')
       : null;
+    // A phrase's words as written, in order, with only separators between them (as the tokenizer
+    // splits "src/app.ts").
+    this.phrases = phrases.map(
+      (words) => new RegExp(`(?<![\\p{L}\\p{N}])${words.map(fold).join('[^\\p{L}\\p{N}]+')}(?![\\p{L}\\p{N}])`, 'u'),
+    );
   }
 
   /** How many distinct query terms occur in the text. */
@@ -213,6 +244,13 @@ export class TermMatcher {
       }
     }
     return found.size;
+  }
+
+  /** How many of the query's phrases occur in the text. */
+  countPhrases(text: string): number {
+    if (this.phrases.length === 0) return 0;
+    const folded = fold(text).toLowerCase();
+    return this.phrases.filter((p) => p.test(folded)).length;
   }
 }
 

@@ -227,6 +227,34 @@ export const PG_MIGRATIONS: PgMigration[] = [
     `,
   },
   {
+    version: 5,
+    name: 'file paths in the observation index',
+    // Like SQLite migration 8: the parts of the paths in files_read and files_modified are indexed
+    // (lowest weight), in path order so that a path is found as the phrase of its parts. The rest
+    // of the column is migration 2's.
+    sql: `
+      DROP INDEX observations_search;
+      ALTER TABLE observations DROP COLUMN search;
+      ALTER TABLE observations ADD COLUMN search tsvector GENERATED ALWAYS AS (
+        setweight(to_tsvector('english'::regconfig, title), 'A') ||
+        setweight(to_tsvector('english'::regconfig, facts), 'B') ||
+        setweight(to_tsvector('english'::regconfig, subtitle || ' ' || concepts), 'C') ||
+        setweight(to_tsvector('english'::regconfig, narrative), 'D') ||
+        setweight(ts_delete(
+          to_tsvector('english'::regconfig, translate(title || ' ' || subtitle || ' ' || facts || ' ' || narrative, './', '  ')) ||
+          to_tsvector('english'::regconfig, regexp_replace(regexp_replace(
+            translate(title || ' ' || subtitle || ' ' || facts || ' ' || narrative, './', '  '),
+            '([a-z0-9])([A-Z])', '\\1 \\2', 'g'), '([A-Z])([A-Z][a-z])', '\\1 \\2', 'g')),
+          tsvector_to_array(to_tsvector('english'::regconfig, title || ' ' || subtitle || ' ' || facts || ' ' || narrative))
+        ), 'D') ||
+        -- every path separator, and the JSON around the paths, becomes a space: "src/app.ts" is
+        -- src, app, ts at consecutive positions
+        setweight(to_tsvector('english'::regconfig, translate(files_read || ' ' || files_modified, '/\\.-_"[],:', '          ')), 'D')
+      ) STORED;
+      CREATE INDEX observations_search ON observations USING GIN (search);
+    `,
+  },
+  {
     version: 6,
     name: 'memory you can trust',
     // Like SQLite migration 9: source ids, file hashes, supersede and edit marks, tombstones.

@@ -312,6 +312,39 @@ export const MIGRATIONS: Migration[] = [
     `,
   },
   {
+    version: 8,
+    name: 'file paths in the observation index',
+    // files_read and files_modified are indexed too, so that "app.ts", "src/app.ts" or "worker-main"
+    // find the observations that read or changed that file. The tokenizer splits a path (and the
+    // JSON around it) into its parts; a query names a path as the phrase of those parts.
+    sql: `
+      DROP TRIGGER observations_ai;
+      DROP TRIGGER observations_ad;
+      DROP TRIGGER observations_au;
+      DROP TABLE observations_fts;
+      CREATE VIRTUAL TABLE observations_fts USING fts5 (
+        title, subtitle, narrative, facts, concepts, search_terms, files_read, files_modified,
+        content = 'observations', content_rowid = 'id',
+        tokenize = 'porter unicode61 remove_diacritics 2'
+      );
+      CREATE TRIGGER observations_ai AFTER INSERT ON observations BEGIN
+        INSERT INTO observations_fts (rowid, title, subtitle, narrative, facts, concepts, search_terms, files_read, files_modified)
+        VALUES (new.id, new.title, new.subtitle, new.narrative, new.facts, new.concepts, new.search_terms, new.files_read, new.files_modified);
+      END;
+      CREATE TRIGGER observations_ad AFTER DELETE ON observations BEGIN
+        INSERT INTO observations_fts (observations_fts, rowid, title, subtitle, narrative, facts, concepts, search_terms, files_read, files_modified)
+        VALUES ('delete', old.id, old.title, old.subtitle, old.narrative, old.facts, old.concepts, old.search_terms, old.files_read, old.files_modified);
+      END;
+      CREATE TRIGGER observations_au AFTER UPDATE ON observations BEGIN
+        INSERT INTO observations_fts (observations_fts, rowid, title, subtitle, narrative, facts, concepts, search_terms, files_read, files_modified)
+        VALUES ('delete', old.id, old.title, old.subtitle, old.narrative, old.facts, old.concepts, old.search_terms, old.files_read, old.files_modified);
+        INSERT INTO observations_fts (rowid, title, subtitle, narrative, facts, concepts, search_terms, files_read, files_modified)
+        VALUES (new.id, new.title, new.subtitle, new.narrative, new.facts, new.concepts, new.search_terms, new.files_read, new.files_modified);
+      END;
+      INSERT INTO observations_fts (observations_fts) VALUES ('rebuild');
+    `,
+  },
+  {
     version: 9,
     name: 'memory you can trust',
     // source_ids: the tool_use_ids that produced an observation (what a tombstone is keyed by);

@@ -1,7 +1,6 @@
 // Health, queue, logs, settings/credentials, import/export and restart endpoints.
 import { Hono } from 'hono';
-import { z } from 'zod';
-import { describeCredentialSources, envValueWarnings, EnvValidationError, RECOGNISED_ENV_KEYS, saveClaudeMemEnv } from '../../config/EnvManager.js';
+import { describeCredentialSources, envValueWarnings, EnvValidationError, saveClaudeMemEnv } from '../../config/EnvManager.js';
 import { tailLog } from '../../config/logger.js';
 import { workerErrorLogPath, workerLogPath } from '../../config/paths.js';
 import {
@@ -17,8 +16,9 @@ import {
 import { parseJsonBody, parseQuery } from '../http.js';
 import { exportMemory, importMemory, liveImportedIds } from '../../store/importExport.js';
 import { parseEdgeQuery, routeId } from '../edge.js';
-import { importBody, projectFilter } from '../../api/schemas.js';
-import type { HealthResponse, WorkerDeps } from '../WorkerDeps.js';
+import { credentialsBody, exportQuery, importBody, logsQuery, settingsBody } from '../../api/schemas.js';
+import type { CredentialsResponse, HealthResponse, LogsResponse, QueueResponse, SettingsResponse } from '../../api/types.js';
+import type { WorkerDeps } from '../WorkerDeps.js';
 import { projectScope } from '../../recall/contextService.js';
 
 export function adminRoutes(deps: WorkerDeps): Hono {
@@ -48,13 +48,14 @@ export function adminRoutes(deps: WorkerDeps): Hono {
     return c.json(health);
   });
 
-  app.get('/api/queue', async (c) =>
-    c.json({
+  app.get('/api/queue', async (c) => {
+    const queue: QueueResponse = {
       depth: await store.queue.depth(),
       pending: await store.queue.pending(100),
       deadLetters: await store.queue.deadLetters(100),
-    }),
-  );
+    };
+    return c.json(queue);
+  });
 
   app.post('/api/queue/dead/:id/retry', async (c) => {
     const id = routeId(c, 'id', 'a dead-letter id');
@@ -64,19 +65,14 @@ export function adminRoutes(deps: WorkerDeps): Hono {
   });
 
   app.get('/api/logs', (c) => {
-    const q = parseQuery(
-      c,
-      z.object({
-        file: z.enum(['worker', 'error'], { error: 'file must be worker or error' }).default('worker'),
-        lines: z.coerce.number().int().min(1).max(5000).default(200),
-      }),
-    );
-    return c.json({ lines: tailLog(q.file === 'error' ? workerErrorLogPath() : workerLogPath(), q.lines) });
+    const q = parseQuery(c, logsQuery);
+    const body: LogsResponse = { lines: tailLog(q.file === 'error' ? workerErrorLogPath() : workerLogPath(), q.lines) };
+    return c.json(body);
   });
 
   app.get('/api/settings', (c) => {
     const loaded = loadSettings({ createIfMissing: false });
-    return c.json({
+    const body: SettingsResponse = {
       settings: publicSettings(loaded.settings),
       descriptions: SETTINGS_DESCRIPTIONS,
       // Allowed values and ranges, so the viewer offers choices instead of free text.
@@ -88,11 +84,12 @@ export function adminRoutes(deps: WorkerDeps): Hono {
         ),
       ),
       issues: loaded.errors,
-    });
+    };
+    return c.json(body);
   });
 
   app.post('/api/settings', async (c) => {
-    const body = await parseJsonBody(c, z.record(z.string(), z.string({ error: 'every setting value must be a string' })));
+    const body = await parseJsonBody(c, settingsBody);
     try {
       const result = updateSettingsFromViewer(body, deps.settings());
       deps.reloadSettings();
@@ -108,14 +105,7 @@ export function adminRoutes(deps: WorkerDeps): Hono {
   });
 
   app.post('/api/credentials', async (c) => {
-    const body = await parseJsonBody(
-      c,
-      z
-        .record(z.string(), z.string().max(4096).refine((v) => !/[\r\n]/.test(v), 'value must be one line'))
-        .refine((r) => Object.keys(r).every((k) => (RECOGNISED_ENV_KEYS as readonly string[]).includes(k)), {
-          message: `keys must be among ${RECOGNISED_ENV_KEYS.join(', ')}`,
-        }),
-    );
+    const body = await parseJsonBody(c, credentialsBody);
     try {
       saveClaudeMemEnv(body);
     } catch (err) {
@@ -125,7 +115,8 @@ export function adminRoutes(deps: WorkerDeps): Hono {
     }
     // Credentials are read when a session starts; a restart applies them everywhere.
     const warnings = Object.entries(body).flatMap(([k, v]) => envValueWarnings(k, v));
-    return c.json({ saved: Object.keys(body), restartRequired: true, warnings });
+    const saved: CredentialsResponse = { saved: Object.keys(body), restartRequired: true, warnings };
+    return c.json(saved);
   });
 
   app.post('/api/import', async (c) => {
@@ -139,7 +130,7 @@ export function adminRoutes(deps: WorkerDeps): Hono {
   });
 
   app.get('/api/export', async (c) => {
-    const { project } = parseEdgeQuery(c, z.object({ project: projectFilter }));
+    const { project } = parseEdgeQuery(c, exportQuery);
     return c.json(await exportMemory(store, project ? projectScope({ project }).projects : undefined));
   });
 
