@@ -120,7 +120,17 @@ function append(file: string, line: string): void {
         size = 0;
       }
     }
+    const firstWrite = !knownSizes.has(file);
     knownSizes.set(file, size + bytes);
+    // `mode` applies only when the file is created; a log left wider by an older install is
+    // narrowed on this process's first write to it.
+    if (firstWrite && process.platform !== 'win32') {
+      try {
+        if (fs.statSync(file).mode & 0o077) fs.chmodSync(file, 0o600);
+      } catch {
+        /* not created yet */
+      }
+    }
     try {
       fs.appendFileSync(file, line, { mode: 0o600 });
     } catch (err) {

@@ -300,13 +300,14 @@ describe('loopback only', () => {
     }
   });
 
-  it('owner-only modes: data dir and logs 0700; .env, settings.json, logs and the pid file 0600; nothing group/world accessible', () => {
+  it('owner-only modes: data dir and logs 0700; .env, settings.json, logs, the pid file, the database and its WAL 0600; nothing group/world accessible', () => {
     const mode = (p: string) => fs.statSync(path.join(w.dataDir, p)).mode & 0o777;
     expect(mode('.')).toBe(0o700);
     expect(mode('logs')).toBe(0o700);
     const files = ['.env', 'settings.json', 'worker.pid', path.join('logs', 'worker.log'), path.join('logs', 'worker-error.log')];
     for (const f of files.filter((x) => fs.existsSync(path.join(w.dataDir, x)))) expect(mode(f), f).toBe(0o600);
-    // The database lives inside the 0700 dir; whatever its own mode, no one else can reach it.
+    // Issue 16: the database and its WAL are the user's alone too (0600), not only behind the 0700 dir.
+    for (const f of ['claude-mem.db', 'claude-mem.db-wal']) expect(mode(f), f).toBe(0o600);
     for (const entry of fs.readdirSync(w.dataDir, { withFileTypes: true, recursive: true })) {
       const p = path.relative(w.dataDir, path.join(entry.parentPath, entry.name));
       expect(mode(p) & 0o002, `${p} is world-writable`).toBe(0);

@@ -1,4 +1,5 @@
 // Opens the SQLite database with the pragmas the worker relies on and applies migrations.
+import fs from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
 import { MIGRATIONS, type Migration } from './migrations.js';
 
@@ -10,7 +11,29 @@ export interface OpenOptions {
   busyTimeoutMs?: number;
 }
 
+/**
+ * The database and its WAL/shared-memory files are the user's alone (0600), like .env and the logs:
+ * created so before SQLite opens it (SQLite gives -wal and -shm the main file's mode), and narrowed
+ * when an older install left them wider.
+ */
+function ownerOnly(file: string): void {
+  if (process.platform === 'win32' || file === ':memory:' || file === '') return;
+  try {
+    fs.closeSync(fs.openSync(file, fs.constants.O_CREAT | fs.constants.O_RDWR, 0o600));
+  } catch {
+    return; // a missing directory or read-only place: SQLite reports it with the real reason
+  }
+  for (const f of [file, `${file}-wal`, `${file}-shm`, `${file}-journal`]) {
+    try {
+      if (fs.statSync(f).mode & 0o077) fs.chmodSync(f, 0o600);
+    } catch {
+      /* not there */
+    }
+  }
+}
+
 export function openDatabase(file: string, opts: OpenOptions = {}): Db {
+  if (!opts.readonly) ownerOnly(file);
   const db = new BetterSqlite3(file, { readonly: opts.readonly ?? false });
   db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 5000}`);
   if (!opts.readonly) {
