@@ -233,17 +233,18 @@ export class SearchIndex {
     if (extra.length > 0 && f.sql) {
       const allowed = new Set(
         this.db
-          .prepare(`SELECT o.id FROM observations o WHERE o.id IN (${extra.map(() => '?').join(',')})${f.sql}`)
+          .prepare(`SELECT o.id FROM observations o WHERE o.id IN (SELECT value FROM json_each(?))${f.sql}`)
           .pluck()
-          .all(...extra, ...f.params) as number[],
+          .all(JSON.stringify(extra), ...f.params) as number[],
       );
       ranked = ranked.filter((id) => pooled.has(id) || allowed.has(id));
     }
     const page = ranked.slice(offset, offset + limit);
     if (page.length === 0) return [];
+    // json_each keeps one statement text (and one cached statement) for any page size.
     const rows = this.db
-      .prepare(`SELECT o.* FROM observations o WHERE o.id IN (${page.map(() => '?').join(',')})`)
-      .all(...page) as Record<string, unknown>[];
+      .prepare(`SELECT o.* FROM observations o WHERE o.id IN (SELECT value FROM json_each(?))`)
+      .all(JSON.stringify(page)) as Record<string, unknown>[];
     const byId = new Map(rows.map((r) => [Number(r.id), toObservation(r)]));
     return page.map((id) => byId.get(id)).filter((o): o is Observation => o !== undefined);
   }
