@@ -231,6 +231,12 @@ export const importObservation = z.object({
   model: identifier('model id', { allowEmpty: true }).nullish(),
   tokens,
   created_at: z.string().max(64).optional(),
+  // An export's own id and supersede link (re-linked to the imported rows), correction time, and
+  // the staleness it had (recomputed here, so only accepted).
+  id: z.number().int().positive().optional(),
+  superseded_by: z.number().int().positive().nullish(),
+  edited_at: z.string().max(64).nullish(),
+  stale: z.boolean().optional(),
 });
 
 export const importSummary = z.object({
@@ -261,6 +267,44 @@ export const importBody = z.object({
   summaries: z.array(importSummary).max(200_000).optional(),
   prompts: z.array(importPrompt).max(200_000).optional(),
 });
+
+// ---- forget, correct, supersede -----------------------------------------------------------------
+
+const observationIds = z
+  .array(z.number({ error: 'ids must be numbers' }).int().positive(), { error: 'ids must be an array of observation ids' })
+  .max(10_000, 'ids: at most 10000 per request');
+
+/** POST /api/forget: which records (ids, a query, a session, or a whole project with all: true). */
+export const forgetBody = z
+  .object({
+    ids: observationIds.optional(),
+    query: z.string().trim().min(1, 'query must not be empty').max(1000).optional(),
+    project: identifier('project name').optional(),
+    session: identifier('session id').optional(),
+    all: z.boolean({ error: 'all must be true or false' }).optional(),
+    dryRun: z.boolean({ error: 'dryRun must be true or false' }).default(false),
+  })
+  .strict();
+export type ForgetBody = z.infer<typeof forgetBody>;
+
+/** PATCH /api/observations/:id: the fields to correct (at least one). */
+export const observationPatch = z
+  .object({
+    title: z.string().trim().min(1, 'title must not be empty').max(2000),
+    subtitle: str(10_000),
+    narrative: str(200_000),
+    facts: z.array(z.string().max(10_000), { error: 'facts must be an array of strings' }).max(1000),
+    concepts: z.array(z.string().max(200), { error: 'concepts must be an array of strings' }).max(100),
+    type: z.enum(OBSERVATION_TYPES, { error: `type must be one of ${OBSERVATION_TYPES.join(', ')}` }),
+  })
+  .partial()
+  .strict()
+  .refine((o) => Object.keys(o).length > 0, 'send at least one of title, subtitle, narrative, facts, concepts, type');
+
+/** POST /api/observations/:id/supersede: the newer observation's id, or null to make it current again. */
+export const supersedeBody = z
+  .object({ by: z.number({ error: 'by must be an observation id or null' }).int().positive().nullable() })
+  .strict();
 
 /** `?project=` of GET /api/export. */
 export const exportQuery = z.object({ project: projectFilter });

@@ -82,13 +82,29 @@ export interface ObservationInput {
   tokens?: TokenUsage | null;
   /** ISO 8601; defaults to now. Import preserves the original. */
   created_at?: string;
+  /** tool_use_ids of the events that produced it: a forget tombstones them (never sent back out). */
+  source_ids?: string[];
+  /** Project files' content hashes when it was recorded (staleness; never sent back out). */
+  file_hashes?: { root: string; files: Record<string, string | null> } | null;
+  /** Kept by import: the newer observation that replaces this one, and when it was last corrected. */
+  superseded_by?: number | null;
+  edited_at?: string | null;
 }
 
-export interface Observation extends Required<Omit<ObservationInput, 'tokens' | 'created_at'>> {
+export interface Observation
+  extends Required<Omit<ObservationInput, 'tokens' | 'created_at' | 'source_ids' | 'file_hashes' | 'superseded_by' | 'edited_at'>> {
   id: number;
   created_at: string;
   created_at_epoch: number;
   tokens: TokenUsage | null;
+  /** A file it read or modified (inside the project) changed or went away since it was recorded. */
+  stale: boolean;
+  /** Those files, relative to the project root (present when stale). */
+  stale_files?: string[];
+  /** The newer observation that replaces this one, or null while it is current. */
+  superseded_by: number | null;
+  /** ISO time of the last correction (PATCH), or null. */
+  edited_at: string | null;
 }
 
 export interface SummaryInput {

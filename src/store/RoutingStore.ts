@@ -20,6 +20,7 @@ import type {
 } from '../api/types.js';
 import { SHARED_ID_BASE } from './postgres/ids.js';
 import { buildMatchExpression } from '../services/sqlite/ftsQuery.js';
+import { addReceipts, type ForgetTarget } from './forgetTypes.js';
 import type {
   Completion,
   CompletionResult,
@@ -246,6 +247,21 @@ export class RoutingStore implements Store {
           prompts: [...a.prompts, ...b.prompts],
         };
       },
+      forget: async (target: ForgetTarget, opts) => {
+        // Ids say their store; a session or a project may have records in both.
+        const part = (shared: boolean): ForgetTarget => ({
+          ...target,
+          ids: target.ids?.filter((id) => isSharedId(id) === shared),
+          summaryIds: target.summaryIds?.filter((id) => isSharedId(id) === shared),
+          promptIds: target.promptIds?.filter((id) => isSharedId(id) === shared),
+        });
+        const [a, b] = await Promise.all([this.local.sessions.forget(part(false), opts), this.shared.sessions.forget(part(true), opts)]);
+        return addReceipts(a, b);
+      },
+      editObservation: (id, patch) => byId(id).editObservation(id, patch),
+      supersede: async (olderId, newerId) =>
+        newerId !== null && isSharedId(olderId) !== isSharedId(newerId) ? false : byId(olderId).supersede(olderId, newerId),
+      supersedeSame: (newerId) => byId(newerId).supersedeSame(newerId),
       counts: async (): Promise<StoreCounts> => {
         const [a, b] = await Promise.all(both.map((s) => s.counts()));
         return {

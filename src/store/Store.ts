@@ -18,6 +18,7 @@ import type {
 import type { Completion, CompletionResult, EnqueueResult } from './sqlite/EventQueue.js';
 import type { VectorRanker } from '../services/sqlite/SearchIndex.js';
 import type { ImportOutcome, ImportSet, InsertResult, ListOptions, ProjectInfo, PromptImport } from './sqlite/SessionStore.js';
+import type { ForgetReceipt, ForgetTarget, ObservationPatch } from './forgetTypes.js';
 
 export type {
   Completion,
@@ -71,6 +72,14 @@ export interface SessionRepository {
   observationsForFile(filePath: string, projects: string[], limit: number): Promise<Observation[]>;
   exportAll(projects?: string[]): Promise<ExportSet>;
   counts(): Promise<StoreCounts>;
+  /** Removes records everywhere they live and tombstones their identities; a dry run only counts. */
+  forget(target: ForgetTarget, opts?: { dryRun?: boolean }): Promise<ForgetReceipt>;
+  /** Corrects an observation (re-indexed at once, edited_at set); null when there is no such id. */
+  editObservation(id: number, patch: ObservationPatch): Promise<Observation | null>;
+  /** Marks olderId as replaced by newerId, or current again with null; false when refused. */
+  supersede(olderId: number, newerId: number | null): Promise<boolean>;
+  /** Supersede by rule: older current observations with the same project, title and files. */
+  supersedeSame(newerId: number): Promise<number[]>;
 }
 
 export interface QueueRepository {

@@ -1,6 +1,7 @@
 // Mapping between SQLite rows and domain types (JSON array columns, token columns).
 import { createHash } from 'node:crypto';
 import type { Observation, PromptRow, Summary, TokenUsage } from '../api/types.js';
+import { changedFiles, parseFileHashes } from './fileState.js';
 
 type Raw = Record<string, unknown>;
 
@@ -32,6 +33,8 @@ function withIdentity<T extends object>(row: T, r: Raw): T {
 }
 
 export function toObservation(r: Raw): Observation {
+  // Staleness is judged now, against the files on disk (cached by path, mtime and size).
+  const changed = changedFiles(parseFileHashes(r.file_hashes));
   return withIdentity<Observation>({
     id: Number(r.id),
     content_session_id: String(r.content_session_id),
@@ -50,6 +53,10 @@ export function toObservation(r: Raw): Observation {
     tokens: tokens(r),
     created_at: String(r.created_at),
     created_at_epoch: Number(r.created_at_epoch),
+    stale: changed.length > 0,
+    ...(changed.length ? { stale_files: changed } : {}),
+    superseded_by: r.superseded_by == null ? null : Number(r.superseded_by),
+    edited_at: (r.edited_at as string | null) ?? null,
   }, r);
 }
 

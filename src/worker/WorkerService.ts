@@ -23,6 +23,7 @@ import { MemoryAgent } from '../agent/MemoryAgent.js';
 import type { Provider } from '../agent/providers/providers.js';
 import { adminRoutes } from './routes/admin.js';
 import { embeddingRoutes } from './routes/embeddings.js';
+import { memoryRoutes } from './routes/memory.js';
 import { recallRoutes } from './routes/recall.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { streamRoutes } from './routes/stream.js';
@@ -88,6 +89,7 @@ export function createApp(deps: WorkerDeps, allowedHosts: string[] = []): Hono {
   app.route('/', recallRoutes(deps));
   app.route('/', adminRoutes(deps));
   app.route('/', embeddingRoutes(deps));
+  app.route('/', memoryRoutes(deps));
   app.route('/', streamRoutes(deps));
   app.route('/', uiRoutes(deps));
   app.route('/', statsRoutes(deps));

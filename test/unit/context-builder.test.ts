@@ -30,6 +30,9 @@ function obs(id: number, minutesAfterBase: number, over: Partial<Observation> = 
     tokens: null,
     created_at: new Date(epoch).toISOString(),
     created_at_epoch: epoch,
+    stale: false,
+    superseded_by: null,
+    edited_at: null,
     ...over,
   };
 }

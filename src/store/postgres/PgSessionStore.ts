@@ -18,6 +18,8 @@ import type {
 } from '../Store.js';
 import { withTx, type Pool, type Queryable } from './pgClient.js';
 import { expandProjects, givenIdentity, OBS_COLS, PROMPT_COLS, SUMMARY_COLS } from './pgRows.js';
+import { tombstoneKeys, type ForgetReceipt, type ForgetTarget, type ObservationPatch } from '../forgetTypes.js';
+import { editObservationPg, forgetPg, supersedePg, supersedeSamePg, tombstonedPg } from './pgMemoryOps.js';
 
 const PROMPT_FROM = `FROM user_prompts p JOIN sessions s ON s.id = p.session_id`;
 
@@ -28,15 +30,19 @@ const IDENTITY_SQL = (authorParam: string, keyParam: string, sessionParam: strin
 
 export async function insertObservationPg(q: Queryable, o: ObservationInput, author: string): Promise<InsertResult> {
   const hash = contentHash(o.title, o.narrative);
+  // Forgotten: by identity (import of an older export) or by a producing event (replay, retry).
+  const keys = [tombstoneKeys.observation(o.content_session_id, hash), ...(o.source_ids ?? []).map(tombstoneKeys.tool)];
+  if (await tombstonedPg(q, keys)) return { id: 0, inserted: false, forgotten: true };
   const t = timeColumns(o.created_at);
   const tk = tokenColumns(o.tokens);
   const id = givenIdentity(o);
   const r = await q.query(
     `INSERT INTO observations (content_session_id, project, type, title, subtitle, narrative, facts, concepts,
        files_read, files_modified, prompt_number, agent_id, model, input_tokens, output_tokens, cache_read_tokens,
-       cache_write_tokens, content_hash, created_at, created_at_epoch, author, project_key)
+       cache_write_tokens, content_hash, created_at, created_at_epoch, author, project_key,
+       source_ids, file_hashes, superseded_by, edited_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-       ${IDENTITY_SQL('$21::text', '$22::text', '$1', '$23::text')})
+       ${IDENTITY_SQL('$21::text', '$22::text', '$1', '$23::text')}, $24, $25, $26, $27)
      ON CONFLICT (content_session_id, content_hash) DO NOTHING RETURNING id`,
     [
       o.content_session_id,
@@ -62,6 +68,10 @@ export async function insertObservationPg(q: Queryable, o: ObservationInput, aut
       id.author,
       id.project_key,
       author,
+      JSON.stringify(o.source_ids ?? []),
+      o.file_hashes ? JSON.stringify(o.file_hashes) : null,
+      o.superseded_by ?? null,
+      o.edited_at ?? null,
     ],
   );
   if (r.rowCount) return { id: Number(r.rows[0].id), inserted: true };
@@ -74,6 +84,7 @@ export async function insertObservationPg(q: Queryable, o: ObservationInput, aut
 
 export async function insertSummaryPg(q: Queryable, s: SummaryInput, author: string): Promise<InsertResult> {
   const hash = contentHash(s.request, s.investigated, s.learned, s.completed, s.next_steps, s.notes);
+  if (await tombstonedPg(q, [tombstoneKeys.summary(s.content_session_id, hash)])) return { id: 0, inserted: false, forgotten: true };
   const t = timeColumns(s.created_at);
   const tk = tokenColumns(s.tokens);
   const id = givenIdentity(s);
@@ -116,6 +127,7 @@ export async function insertSummaryPg(q: Queryable, s: SummaryInput, author: str
 }
 
 async function importPromptPg(q: Queryable, p: PromptImport, identity: StoreIdentity): Promise<InsertResult> {
+  if (await tombstonedPg(q, [tombstoneKeys.prompt(p.content_session_id, p.prompt_number)])) return { id: 0, inserted: false, forgotten: true };
   const t = timeColumns(p.created_at);
   await q.query(
     `INSERT INTO sessions (content_session_id, platform, project, cwd, status, started_at, owner, author)
@@ -355,6 +367,22 @@ export class PgSessionStore implements SessionRepository {
       summaries: (s.rows as Rows).map(toSummary),
       prompts: (p.rows as Rows).map(toPrompt),
     };
+  }
+
+  forget(target: ForgetTarget, opts: { dryRun?: boolean } = {}): Promise<ForgetReceipt> {
+    return forgetPg(this.pool, target, opts.dryRun ?? false);
+  }
+
+  editObservation(id: number, patch: ObservationPatch): Promise<Observation | null> {
+    return editObservationPg(this.pool, id, patch);
+  }
+
+  supersede(olderId: number, newerId: number | null): Promise<boolean> {
+    return supersedePg(this.pool, olderId, newerId);
+  }
+
+  supersedeSame(newerId: number): Promise<number[]> {
+    return supersedeSamePg(this.pool, newerId);
   }
 
   async counts(): Promise<StoreCounts> {

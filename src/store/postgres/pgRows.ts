@@ -5,7 +5,7 @@ import type { Queryable } from './pgClient.js';
 /** Every observation column except the tsvector (never sent over the wire). */
 export const OBS_COLS = `id, content_session_id, project, type, title, subtitle, narrative, facts, concepts, files_read,
   files_modified, prompt_number, agent_id, model, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
-  content_hash, created_at, created_at_epoch, author, project_key`;
+  content_hash, created_at, created_at_epoch, author, project_key, file_hashes, superseded_by, edited_at`;
 
 export const SUMMARY_COLS = `id, content_session_id, project, request, investigated, learned, completed, next_steps, notes,
   prompt_number, model, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, content_hash, created_at,

@@ -42,6 +42,8 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Db {
     db.pragma('synchronous = FULL');
   }
   db.pragma('foreign_keys = ON');
+  // Deleted content is overwritten with zeros, so a forgotten record's text leaves the file.
+  db.pragma('secure_delete = ON');
   cacheStatements(db);
   if (!opts.readonly) migrate(db);
   return db;

@@ -13,10 +13,14 @@ import { identifierParts } from '../../services/sqlite/ftsQuery.js';
 import type { StoreIdentity } from '../../config/identity.js';
 import { remoteKey } from '../../config/project.js';
 import { contentHash, timeColumns, toObservation, toPrompt, toSummary, tokenColumns } from '../rows.js';
+import { tombstoneKeys, type ForgetReceipt, type ForgetTarget, type ObservationPatch } from '../forgetTypes.js';
+import { editObservationSync, forgetSync, supersedeSameSync, supersedeSync, tombstoned } from './memoryOps.js';
 
 export interface InsertResult {
   id: number;
   inserted: boolean;
+  /** Not stored: the record (or the event that produced it) was forgotten. id is 0. */
+  forgotten?: boolean;
 }
 
 export interface ListOptions {
@@ -65,20 +69,27 @@ export function backfillSearchTerms(db: Db): number {
 
 export function insertObservationSync(db: Db, o: ObservationInput): InsertResult {
   const hash = contentHash(o.title, o.narrative);
+  // Forgotten: by its identity (an import of an older export), or by an event that produced it (a replay or retry).
+  const keys = [tombstoneKeys.observation(o.content_session_id, hash), ...(o.source_ids ?? []).map(tombstoneKeys.tool)];
+  if (tombstoned(db, keys)) return { id: 0, inserted: false, forgotten: true };
   const t = timeColumns(o.created_at);
   const res = db
     .prepare(
       `INSERT INTO observations (content_session_id, project, type, title, subtitle, narrative,
          facts, concepts, files_read, files_modified, prompt_number, agent_id, model,
          input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, content_hash, created_at, created_at_epoch,
-         author, project_key, search_terms)
+         author, project_key, search_terms, source_ids, file_hashes, superseded_by, edited_at)
        VALUES (@content_session_id, @project, @type, @title, @subtitle, @narrative, @facts, @concepts,
          @files_read, @files_modified, @prompt_number, @agent_id, @model,
          @input_tokens, @output_tokens, @cache_read_tokens, @cache_write_tokens, @hash, @created_at, @created_at_epoch,
-         ${IDENTITY_VALUES}, @search_terms)
+         ${IDENTITY_VALUES}, @search_terms, @source_ids, @file_hashes, @superseded_by, @edited_at)
        ON CONFLICT (content_session_id, content_hash) DO NOTHING`,
     )
     .run({
+      source_ids: JSON.stringify(o.source_ids ?? []),
+      file_hashes: o.file_hashes ? JSON.stringify(o.file_hashes) : null,
+      superseded_by: o.superseded_by ?? null,
+      edited_at: o.edited_at ?? null,
       content_session_id: o.content_session_id,
       project: o.project,
       type: o.type,
@@ -108,6 +119,7 @@ export function insertObservationSync(db: Db, o: ObservationInput): InsertResult
 
 export function insertSummarySync(db: Db, s: SummaryInput): InsertResult {
   const hash = contentHash(s.request, s.investigated, s.learned, s.completed, s.next_steps, s.notes);
+  if (tombstoned(db, [tombstoneKeys.summary(s.content_session_id, hash)])) return { id: 0, inserted: false, forgotten: true };
   const t = timeColumns(s.created_at);
   const res = db
     .prepare(
@@ -153,6 +165,7 @@ export interface PromptImport {
 
 /** Import path for prompts: creates the session if needed; idempotent on (session, number). */
 function importPromptSync(db: Db, p: PromptImport): InsertResult {
+  if (tombstoned(db, [tombstoneKeys.prompt(p.content_session_id, p.prompt_number)])) return { id: 0, inserted: false, forgotten: true };
   const t = timeColumns(p.created_at);
   db.prepare(
     `INSERT INTO sessions (content_session_id, platform, project, cwd, status, started_at)
@@ -434,6 +447,23 @@ export class SessionStore {
         >[]
       ).map(toPrompt),
     };
+  }
+
+  /** Forgets what the target names (see memoryOps); a dry run only counts. */
+  async forget(target: ForgetTarget, opts: { dryRun?: boolean } = {}): Promise<ForgetReceipt> {
+    return forgetSync(this.db, target, opts.dryRun ?? false);
+  }
+
+  async editObservation(id: number, patch: ObservationPatch): Promise<Observation | null> {
+    return editObservationSync(this.db, id, patch, observationSearchTerms);
+  }
+
+  async supersede(olderId: number, newerId: number | null): Promise<boolean> {
+    return supersedeSync(this.db, olderId, newerId);
+  }
+
+  async supersedeSame(newerId: number): Promise<number[]> {
+    return supersedeSameSync(this.db, newerId);
   }
 
   async counts(): Promise<{ sessions: number; prompts: number; observations: number; summaries: number }> {

@@ -51,6 +51,27 @@ export function countObservations(db: Db): number {
   return db.prepare('SELECT COUNT(*) FROM observations').pluck().get() as number;
 }
 
+/**
+ * Removes the vectors of these observations (forget, or an edit that needs a new vector). Works
+ * whether or not embeddings are on now: the vec0 table is only touched when it exists, loading
+ * the extension for it. Returns how many observations had a vector.
+ */
+export function deleteVectors(db: Db, ids: number[]): number {
+  if (ids.length === 0) return 0;
+  const had = db.prepare('DELETE FROM embedded_observations WHERE observation_id = ?');
+  let n = 0;
+  const exists = db.prepare(`SELECT 1 FROM sqlite_master WHERE name = ?`).get(TABLE) !== undefined;
+  if (exists) loadSqliteVec(db);
+  const del = exists ? db.prepare(`DELETE FROM ${TABLE} WHERE rowid = ?`) : null;
+  db.transaction(() => {
+    for (const id of ids) {
+      n += had.run(id).changes;
+      del?.run(BigInt(id));
+    }
+  })();
+  return n;
+}
+
 const blob = (v: Float32Array) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
 
 export class VectorIndex {
@@ -128,8 +149,11 @@ export class VectorIndex {
     const del = this.db.prepare(`DELETE FROM ${TABLE} WHERE rowid = ?`);
     const ins = this.db.prepare(`INSERT INTO ${TABLE} (rowid, embedding) VALUES (?, ?)`);
     const mark = this.db.prepare('INSERT OR IGNORE INTO embedded_observations (observation_id) VALUES (?)');
+    const exists = this.db.prepare('SELECT 1 FROM observations WHERE id = ?');
     this.db.transaction(() => {
       for (const it of items) {
+        // Forgotten while it was being embedded: its vector must not outlive it.
+        if (exists.get(it.id) === undefined) continue;
         const rowid = BigInt(it.id);
         del.run(rowid);
         ins.run(rowid, blob(it.vector));
