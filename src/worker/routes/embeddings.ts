@@ -1,12 +1,10 @@
 // Vector index control: `POST /api/embeddings/reindex {reset?: boolean}` starts a backfill (202)
 // and answers with the indexing status; progress is then read from /api/health (`embeddings`).
 import { Hono } from 'hono';
-import { z } from 'zod';
 import { EmbeddingsRequestError } from '../../embeddings/EmbeddingService.js';
+import { reindexBody } from '../../api/schemas.js';
 import { parseJsonBody } from '../http.js';
 import type { WorkerDeps } from '../WorkerDeps.js';
-
-const reindexBody = z.object({ reset: z.boolean({ error: 'reset must be true or false' }).default(false) }).strict();
 
 export function embeddingRoutes(deps: WorkerDeps): Hono {
   const app = new Hono();
