@@ -63,8 +63,8 @@ export class TranscriptReconciler {
   ) {}
 
   /** The checked real path of a payload's transcript_path, or null (outside the config dir, missing). */
-  resolve(transcriptPath: unknown): string | null {
-    return safeTranscriptPath(transcriptPath, this.configDir());
+  resolve(transcriptPath: unknown, opts: { mayBeMissing?: boolean } = {}): string | null {
+    return safeTranscriptPath(transcriptPath, this.configDir(), opts);
   }
 
   /** Reads `transcriptPath` from its remembered offset. Null when the path is not acceptable. */
@@ -108,7 +108,8 @@ export class TranscriptReconciler {
    * seen (the worker was down for the whole session). Older ones are left to `claude-mem backfill`.
    */
   async sessionStarted(transcriptPath: unknown, sessionId: string): Promise<ReconcileResult[]> {
-    const file = this.resolve(transcriptPath);
+    // The hook runs before Claude Code writes the session's first line: the file may not exist yet.
+    const file = this.resolve(transcriptPath, { mayBeMissing: true });
     if (!file) return [];
     const state = this.sessions.transcripts;
     state.track(file, sessionId);

@@ -262,24 +262,36 @@ export async function readTranscript(
 
 /**
  * The real path of a transcript if it lies inside `<claude config dir>/projects`, else null.
- * Nothing outside Claude Code's own records is ever read, whatever a payload says.
+ * Nothing outside Claude Code's own records is ever read, whatever a payload says. With
+ * `mayBeMissing` (SessionStart: Claude Code writes the file after the hook) only its directory
+ * has to exist.
  */
-export function safeTranscriptPath(candidate: unknown, configDir: string): string | null {
+export function safeTranscriptPath(candidate: unknown, configDir: string, opts: { mayBeMissing?: boolean } = {}): string | null {
   if (typeof candidate !== 'string' || !candidate || !path.isAbsolute(candidate) || !candidate.endsWith('.jsonl')) return null;
   let real: string;
   let root: string;
   try {
     root = fs.realpathSync(path.join(configDir, 'projects'));
-    real = fs.realpathSync(candidate);
   } catch {
     return null;
+  }
+  try {
+    real = fs.realpathSync(candidate);
+  } catch {
+    if (!opts.mayBeMissing) return null;
+    try {
+      real = path.join(fs.realpathSync(path.dirname(candidate)), path.basename(candidate));
+    } catch {
+      return null;
+    }
+    if (fs.existsSync(real)) return null; // a dangling symlink
   }
   const rel = path.relative(root, real);
   if (!rel || rel.startsWith('..') || path.isAbsolute(rel)) return null;
   try {
     if (!fs.statSync(real).isFile()) return null;
   } catch {
-    return null;
+    if (!opts.mayBeMissing) return null;
   }
   return real;
 }

@@ -23,7 +23,7 @@ const VERSION = typeof __CLAUDE_MEM_VERSION__ === 'string' ? __CLAUDE_MEM_VERSIO
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const workerScript = path.resolve(here, '../worker/worker-main.js');
-/** The package root is the plugin root (hooks/hooks.json, .mcp.json, dist/). */
+/** The package root: `claude-mem install` points the generated plugin (data dir) at its dist/. */
 const pluginRoot = path.resolve(here, '../..');
 
 function fail(message: string): never {
@@ -164,10 +164,14 @@ worker
 
 program
   .command('install')
-  .description(`register claude-mem's hooks and MCP server with Claude Code (settings.json)`)
-  .action(() => {
-    const r = install(pluginRoot);
-    console.log(r.changed ? `Registered the claude-mem plugin in ${r.settingsFile}${r.backup ? ` (backup: ${r.backup})` : ''}` : `Already registered in ${r.settingsFile}`);
+  .description(`register claude-mem's hooks and MCP server with Claude Code (plugin in the data dir, settings.json)`)
+  .option('--hooks <mode>', 'auto (from `claude --version`), http, or command (one process per event, for old Claude Code)', 'auto')
+  .option('--claude-bin <path>', 'the Claude Code executable whose version decides the hook type', 'claude')
+  .action((opts: { hooks: string; claudeBin: string }) => {
+    if (!['auto', 'http', 'command'].includes(opts.hooks)) fail(`--hooks must be auto, http or command (got ${JSON.stringify(opts.hooks)})`);
+    const r = install({ packageRoot: pluginRoot, hooks: opts.hooks as 'auto' | 'http' | 'command', claudeBin: opts.claudeBin });
+    console.log(r.changed ? `Registered the claude-mem plugin (${r.pluginDir}) in ${r.settingsFile}${r.backup ? ` (backup: ${r.backup})` : ''}` : `Already registered in ${r.settingsFile}`);
+    console.log(`Hooks: ${r.hooks.mode} (${r.hooks.why}).`);
     console.log('Start a new Claude Code session to load the hooks and the mem-search MCP server.');
   });
 

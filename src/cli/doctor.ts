@@ -59,7 +59,7 @@ export async function probeProvider(settings: Settings, timeoutMs = PROBE_TIMEOU
 
 export async function runDoctor(opts: {
   pluginRoot: string;
-  installed: { installed: boolean; path: string | null };
+  installed: { installed: boolean; path: string | null; mode?: string | null; problems?: string[] };
   /** Skip the test request to the provider (no network). */
   offline?: boolean;
 }): Promise<boolean> {
@@ -139,6 +139,13 @@ export async function runDoctor(opts: {
   // The lock and pid files: who holds them, and whether a stale one names a stranger.
   for (const l of inspectWorkerLock(h)) line(l.good, l.text);
 
-  line(opts.installed.installed, opts.installed.installed ? `hooks + MCP registered (plugin at ${opts.installed.path})` : 'hooks not registered with Claude Code — run `claude-mem install`');
+  line(
+    opts.installed.installed,
+    opts.installed.installed
+      ? `hooks + MCP registered (plugin at ${opts.installed.path}${opts.installed.mode ? `, ${opts.installed.mode} hooks` : ''})`
+      : 'hooks not registered with Claude Code — run `claude-mem install`',
+  );
+  // Hook registration vs the configured worker address and this copy of claude-mem.
+  for (const p of opts.installed.problems ?? []) line(false, p);
   return ok;
 }

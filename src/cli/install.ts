@@ -1,14 +1,51 @@
-// Registers the plugin with Claude Code by editing <config dir>/settings.json: a local
-// "directory" marketplace pointing at this package, and the plugin enabled. Claude Code then loads
-// hooks/hooks.json and .mcp.json from here. Backup first, atomic write, unrelated keys untouched.
+// `claude-mem install`: generates the plugin Claude Code loads into <data dir>/plugin/ (inside the
+// 0700 data dir: the hooks config names the worker's address, and will later carry a per-user
+// credential in an http hook header), then registers that directory in <config dir>/settings.json
+// as a local "directory" marketplace with the plugin enabled. Backup first, atomic writes,
+// unrelated keys untouched. See docs/capture.md.
+//
+// Hooks: every event except SessionStart is an http hook posting Claude Code's payload straight to
+// the worker (no process per event). SessionStart stays a command hook: it starts the worker and
+// injects context (2.1.332 does not run an http SessionStart hook). A Claude Code too old for http
+// hooks gets command hooks for every event.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import { claudeConfigDir, claudeSettingsPath } from '../config/paths.js';
+import path from 'node:path';
+import { claudeConfigDir, claudeSettingsPath, dataDir, ensureDataDir } from '../config/paths.js';
+import { loadSettings } from '../config/SettingsManager.js';
 import { parseJsonText, writeFileAtomic } from '../lib/fsutil.js';
+import { TranscriptState } from '../capture/transcriptState.js';
 
 export const MARKETPLACE = 'claude-mem-local';
 export const PLUGIN_ID = `claude-mem@${MARKETPLACE}`;
+/** First Claude Code release with `type: "http"` hooks (changelog); 2.1.332 is the verified one. */
+export const MIN_HTTP_HOOKS_VERSION = '2.1.63';
+
+export type HookMode = 'http' | 'command';
+/** The events the worker receives, and the http hook timeout (seconds) for each. */
+// Short: the worker answers in milliseconds, and what a hung worker misses is recovered from the
+// transcript; a long timeout would only make a hung worker slow Claude Code down.
+export const HTTP_EVENTS: Record<string, number> = {
+  UserPromptSubmit: 2,
+  PreToolUse: 2,
+  PostToolUse: 2,
+  PostToolUseFailure: 2,
+  Stop: 2,
+  SessionEnd: 1,
+};
+const COMMAND_BUNDLES: Record<string, string> = {
+  SessionStart: 'session-start',
+  UserPromptSubmit: 'user-prompt-submit',
+  PreToolUse: 'pre-tool-use',
+  PostToolUse: 'post-tool-use',
+  PostToolUseFailure: 'post-tool-use-failure',
+  Stop: 'stop',
+  SessionEnd: 'session-end',
+};
 
 type Json = Record<string, unknown>;
+
+export const pluginDir = (): string => path.join(dataDir(), 'plugin');
 
 function readSettings(file: string): Json {
   if (!fs.existsSync(file)) return {};
@@ -31,27 +68,147 @@ function objectAt(obj: Json, key: string): Json {
   return v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {};
 }
 
+// ---- version detection ---------------------------------------------------------------------------
+
+export function parseVersion(text: string): [number, number, number] | null {
+  const m = /(\d+)\.(\d+)\.(\d+)/.exec(text);
+  return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : null;
+}
+
+export function versionAtLeast(v: [number, number, number], min: string): boolean {
+  const m = parseVersion(min)!;
+  for (let i = 0; i < 3; i++) if (v[i] !== m[i]) return v[i] > m[i];
+  return true;
+}
+
+/** `claude --version`, or null when Claude Code cannot be run from here. */
+export function detectClaudeVersion(bin = 'claude'): string | null {
+  const r = spawnSync(bin, ['--version'], { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (r.status !== 0 || !r.stdout) return null;
+  const v = parseVersion(r.stdout);
+  return v ? v.join('.') : null;
+}
+
+export interface HookChoice {
+  mode: HookMode;
+  claudeVersion: string | null;
+  why: string;
+}
+
+export function chooseHookMode(requested: 'auto' | HookMode, claudeVersion: string | null): HookChoice {
+  if (requested !== 'auto') return { mode: requested, claudeVersion, why: `--hooks ${requested}` };
+  if (claudeVersion === null) {
+    return { mode: 'http', claudeVersion, why: `Claude Code's version could not be read (\`claude --version\`); assuming a current one. If hooks do not fire, run \`claude-mem install --hooks command\`` };
+  }
+  const v = parseVersion(claudeVersion)!;
+  if (versionAtLeast(v, MIN_HTTP_HOOKS_VERSION)) return { mode: 'http', claudeVersion, why: `Claude Code ${claudeVersion} supports http hooks` };
+  return { mode: 'command', claudeVersion, why: `Claude Code ${claudeVersion} is older than ${MIN_HTTP_HOOKS_VERSION} (no http hooks): one process per event. Upgrade Claude Code, then run install again` };
+}
+
+// ---- the generated plugin -----------------------------------------------------------------------
+
+/** Where the worker is reached (as the hooks must name it): host and port from settings/env. */
+export function workerAddress(): { host: string; port: number } {
+  const { settings } = loadSettings({ createIfMissing: false });
+  const host = settings.CLAUDE_MEM_WORKER_HOST === '0.0.0.0' || settings.CLAUDE_MEM_WORKER_HOST === '::' ? '127.0.0.1' : settings.CLAUDE_MEM_WORKER_HOST;
+  return { host, port: Number(settings.CLAUDE_MEM_WORKER_PORT) };
+}
+
+export const hookUrl = (host: string, port: number, event: string): string =>
+  `http://${host.includes(':') ? `[${host}]` : host}:${port}/api/hooks/${event}`;
+
+const quote = (p: string) => `"${p.replace(/(["\\$`])/g, '\\$1')}"`;
+
+export function hooksConfig(packageRoot: string, mode: HookMode, addr: { host: string; port: number }): Json {
+  const command = (event: string, timeout: number) => ({
+    type: 'command',
+    command: `node ${quote(path.join(packageRoot, 'dist', 'hooks', `${COMMAND_BUNDLES[event]}.cjs`))}`,
+    timeout,
+  });
+  const entry = (event: string) =>
+    mode === 'http' ? { type: 'http', url: hookUrl(addr.host, addr.port, event), timeout: HTTP_EVENTS[event] } : command(event, HTTP_EVENTS[event]);
+  const hooks: Json = { SessionStart: [{ hooks: [command('SessionStart', 10)] }] };
+  for (const event of Object.keys(HTTP_EVENTS)) {
+    const matcher = event === 'PreToolUse' ? 'Read' : event.startsWith('PostToolUse') ? '*' : undefined;
+    hooks[event] = [{ ...(matcher ? { matcher } : {}), hooks: [entry(event)] }];
+  }
+  return { hooks };
+}
+
+function writeJson(file: string, value: unknown): boolean {
+  const text = JSON.stringify(value, null, 2) + '\n';
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  try {
+    if (fs.readFileSync(file, 'utf8') === text) return false;
+  } catch {
+    /* new file */
+  }
+  writeFileAtomic(file, text, 0o600);
+  return true;
+}
+
+function packageVersion(packageRoot: string): string {
+  try {
+    return String((JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version?: string }).version ?? '0.0.0');
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/** Writes <data dir>/plugin/ for this package and address; true when anything changed. */
+export function writePlugin(packageRoot: string, mode: HookMode, addr = workerAddress()): boolean {
+  ensureDataDir();
+  const dir = pluginDir();
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const description = 'Persistent memory for Claude Code: remembers what you built, fixed and learned, and brings it back next session.';
+  let changed = false;
+  changed = writeJson(path.join(dir, '.claude-plugin', 'plugin.json'), { name: 'claude-mem', version: packageVersion(packageRoot), description }) || changed;
+  changed =
+    writeJson(path.join(dir, '.claude-plugin', 'marketplace.json'), {
+      name: MARKETPLACE,
+      owner: { name: 'claude-mem' },
+      plugins: [{ name: 'claude-mem', source: './', description: 'Persistent memory for Claude Code' }],
+    }) || changed;
+  changed = writeJson(path.join(dir, 'hooks', 'hooks.json'), hooksConfig(packageRoot, mode, addr)) || changed;
+  changed =
+    writeJson(path.join(dir, '.mcp.json'), {
+      mcpServers: { 'mem-search': { command: 'node', args: [path.join(packageRoot, 'dist', 'mcp', 'mcp-server.js')] } },
+    }) || changed;
+  return changed;
+}
+
 export interface InstallResult {
   settingsFile: string;
   backup: string | null;
   changed: boolean;
 }
 
-export function install(pluginRoot: string): InstallResult {
+export interface InstallOutcome extends InstallResult {
+  pluginDir: string;
+  hooks: HookChoice;
+}
+
+export function install(opts: { packageRoot: string; hooks?: 'auto' | HookMode; claudeBin?: string }): InstallOutcome {
+  const requested = opts.hooks ?? 'auto';
+  const version = requested === 'auto' ? detectClaudeVersion(opts.claudeBin) : null;
+  const choice = chooseHookMode(requested, version);
+  const pluginChanged = writePlugin(opts.packageRoot, choice.mode);
+  // Sessions from now on are caught up from their transcripts even if the worker never saw them.
+  new TranscriptState().markCaptureStart();
+
   fs.mkdirSync(claudeConfigDir(), { recursive: true });
   const file = claudeSettingsPath();
   const settings = readSettings(file);
   const marketplaces = objectAt(settings, 'extraKnownMarketplaces');
   const enabled = objectAt(settings, 'enabledPlugins');
-  const wanted = { source: { source: 'directory', path: pluginRoot } };
-  const changed =
-    JSON.stringify(marketplaces[MARKETPLACE]) !== JSON.stringify(wanted) || enabled[PLUGIN_ID] !== true;
-  if (!changed) return { settingsFile: file, backup: null, changed: false };
+  const wanted = { source: { source: 'directory', path: pluginDir() } };
+  const changed = JSON.stringify(marketplaces[MARKETPLACE]) !== JSON.stringify(wanted) || enabled[PLUGIN_ID] !== true;
+  if (!changed) return { settingsFile: file, backup: null, changed: pluginChanged, pluginDir: pluginDir(), hooks: choice };
   const saved = backup(file);
   settings.extraKnownMarketplaces = { ...marketplaces, [MARKETPLACE]: wanted };
   settings.enabledPlugins = { ...enabled, [PLUGIN_ID]: true };
   writeFileAtomic(file, JSON.stringify(settings, null, 2) + '\n');
-  return { settingsFile: file, backup: saved, changed: true };
+  return { settingsFile: file, backup: saved, changed: true, pluginDir: pluginDir(), hooks: choice };
 }
 
 /** Keys present before we first installed, per the backup install wrote (null: no usable backup). */
@@ -82,17 +239,59 @@ export function uninstall(): InstallResult {
   if (keep('enabledPlugins', enabled)) settings.enabledPlugins = enabled;
   else delete settings.enabledPlugins;
   writeFileAtomic(file, JSON.stringify(settings, null, 2) + '\n');
+  fs.rmSync(pluginDir(), { recursive: true, force: true });
   return { settingsFile: file, backup: saved, changed: true };
 }
 
-export function isInstalled(pluginRoot?: string): { installed: boolean; path: string | null } {
+export interface InstallStatus {
+  installed: boolean;
+  path: string | null;
+  /** http or command hooks, as registered (null when unknown). */
+  mode: HookMode | null;
+  /** What disagrees with the current configuration, each with its fix. */
+  problems: string[];
+}
+
+/** Whether the plugin is registered, and whether its hooks still match this package and the configured address. */
+export function isInstalled(packageRoot?: string): InstallStatus {
+  const out: InstallStatus = { installed: false, path: null, mode: null, problems: [] };
   try {
     const settings = readSettings(claudeSettingsPath());
     const m = objectAt(settings, 'extraKnownMarketplaces')[MARKETPLACE] as { source?: { path?: string } } | undefined;
     const on = objectAt(settings, 'enabledPlugins')[PLUGIN_ID] === true;
-    const p = m?.source?.path ?? null;
-    return { installed: on && !!p && (!pluginRoot || p === pluginRoot), path: p };
+    out.path = m?.source?.path ?? null;
+    out.installed = on && !!out.path;
   } catch {
-    return { installed: false, path: null };
+    return out;
   }
+  if (!out.installed || !out.path) return out;
+  if (path.resolve(out.path) !== pluginDir()) {
+    out.problems.push(`the registered plugin is ${out.path}, not ${pluginDir()} — run \`claude-mem install\``);
+    return out;
+  }
+  let hooks: Json;
+  try {
+    hooks = objectAt(JSON.parse(fs.readFileSync(path.join(pluginDir(), 'hooks', 'hooks.json'), 'utf8')) as Json, 'hooks');
+  } catch {
+    out.problems.push(`${path.join(pluginDir(), 'hooks', 'hooks.json')} is missing or unreadable — run \`claude-mem install\``);
+    return out;
+  }
+  const entries = Object.values(hooks).flatMap((groups) =>
+    (Array.isArray(groups) ? groups : []).flatMap((g) => ((g as { hooks?: unknown[] }).hooks ?? []) as Array<{ type?: string; url?: string; command?: string }>),
+  );
+  const urls = entries.filter((e) => e.type === 'http').map((e) => e.url ?? '');
+  out.mode = urls.length ? 'http' : 'command';
+  const { host, port } = workerAddress();
+  const wantPrefix = hookUrl(host, port, '');
+  const wrong = urls.filter((u) => !u.startsWith(wantPrefix));
+  if (wrong.length) {
+    out.problems.push(`hooks post to ${new URL(wrong[0]).host} but the worker is configured at ${host}:${port} — run \`claude-mem install\` to rewrite them`);
+  }
+  if (packageRoot) {
+    const start = entries.find((e) => e.type === 'command')?.command ?? '';
+    if (!start.includes(path.join(packageRoot, 'dist', 'hooks'))) {
+      out.problems.push(`the hooks run another copy of claude-mem (${start}) — run \`claude-mem install\` from this one`);
+    }
+  }
+  return out;
 }

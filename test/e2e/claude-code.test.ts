@@ -16,7 +16,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lastUserText, startFakeAnthropic, type AnthropicReply, type FakeAnthropic, type RecordedRequest } from '../fakes/fake-anthropic.js';
 import { startScriptedClaude, type ScriptStep, type ScriptedClaude } from '../fakes/fake-claude-main.js';
 import { canRun } from '../helpers/requirements.js';
-import { CLI_SCRIPT, ROOT, freePort, getJson, tempDir, waitFor } from '../helpers/worker.js';
+import { spawn } from 'node:child_process';
+import { CLI_SCRIPT, ROOT, WORKER_SCRIPT, freePort, getJson, tempDir, waitFor, waitForHealth } from '../helpers/worker.js';
 import { CLAUDE_BIN, claudeCliMissing, claudeEnv, describeRun, runClaude, type ClaudeRun } from './claude-cli.js';
 
 const BIN = CLAUDE_BIN;
@@ -110,10 +111,36 @@ function memEnv(h: Home): Record<string, string> {
   return { CLAUDE_MEM_DATA_DIR: h.dataDir, CLAUDE_MEM_WORKER_PORT: String(h.port) };
 }
 
-/** `claude-mem install` with the same clean environment Claude Code gets. */
-function installPlugin(env: Record<string, string>): void {
-  const r = spawnSync(process.execPath, [CLI_SCRIPT, 'install'], { env, encoding: 'utf8', timeout: 30_000 });
+/**
+ * `claude-mem install` with the same clean environment Claude Code gets; the hook type comes from
+ * the pinned CLI's version (http for 2.1.332) unless `hooks` forces one.
+ */
+function installPlugin(env: Record<string, string>, hooks: 'auto' | 'http' | 'command' = 'auto'): string {
+  const r = spawnSync(process.execPath, [CLI_SCRIPT, 'install', '--claude-bin', BIN, '--hooks', hooks], { env, encoding: 'utf8', timeout: 30_000 });
   if (r.status !== 0) throw new Error(`claude-mem install failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+/** Starts the worker the way a SessionStart hook would (detached, Claude Code's environment). */
+async function startWorkerProcess(h: Home, env: Record<string, string>): Promise<void> {
+  const log = fs.openSync(path.join(h.dataDir, 'logs', 'worker.log'), 'a');
+  const child = spawn(process.execPath, [WORKER_SCRIPT], { env, detached: true, stdio: ['ignore', log, log] });
+  fs.closeSync(log);
+  child.unref();
+  await waitForHealth(`http://127.0.0.1:${h.port}`, 15_000);
+}
+
+/** SIGKILL the worker: a crash, nothing is flushed or handed over. */
+async function crashWorker(dataDir: string): Promise<void> {
+  const pid = Number(JSON.parse(fs.readFileSync(path.join(dataDir, 'worker.pid'), 'utf8')).pid);
+  process.kill(pid, 'SIGKILL');
+  const until = Date.now() + 5000;
+  while (isAlive(pid) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+}
+
+/** The generated plugin's hooks (DATA_DIR/plugin/hooks/hooks.json). */
+function registeredHooks(h: Home): Record<string, Array<{ matcher?: string; hooks: Array<{ type: string; url?: string; command?: string }> }>> {
+  return JSON.parse(fs.readFileSync(path.join(h.dataDir, 'plugin', 'hooks', 'hooks.json'), 'utf8')).hooks;
 }
 
 const isAlive = (pid: number) => {
@@ -210,10 +237,22 @@ describe.skipIf(!CAN_RUN)('real Claude Code CLI end to end', () => {
       installPlugin(env);
     });
 
-    it('claude-mem install registers the plugin in $HOME/.claude/settings.json', () => {
+    it('claude-mem install generates the plugin in the data dir and registers it in $HOME/.claude/settings.json', () => {
       const settings = JSON.parse(fs.readFileSync(path.join(h.home, '.claude/settings.json'), 'utf8'));
-      expect(settings.extraKnownMarketplaces['claude-mem-local']).toEqual({ source: { source: 'directory', path: ROOT } });
+      const plugin = path.join(h.dataDir, 'plugin');
+      expect(settings.extraKnownMarketplaces['claude-mem-local']).toEqual({ source: { source: 'directory', path: plugin } });
       expect(settings.enabledPlugins['claude-mem@claude-mem-local']).toBe(true);
+      // Only the user can read it (it names the worker, and later its credential).
+      expect(fs.statSync(plugin).mode & 0o077).toBe(0);
+      // http hooks to the configured (non-default) port for every event but SessionStart.
+      const hooks = registeredHooks(h);
+      expect(h.port).not.toBe(37777);
+      for (const event of ['UserPromptSubmit', 'PreToolUse', 'PostToolUse', 'PostToolUseFailure', 'Stop', 'SessionEnd']) {
+        expect(hooks[event][0].hooks[0]).toMatchObject({ type: 'http', url: `http://127.0.0.1:${h.port}/api/hooks/${event}` });
+      }
+      expect(hooks.SessionStart[0].hooks[0]).toMatchObject({ type: 'command', command: `node "${path.join(ROOT, 'dist/hooks/session-start.cjs')}"` });
+      const mcp = JSON.parse(fs.readFileSync(path.join(plugin, '.mcp.json'), 'utf8'));
+      expect(mcp.mcpServers['mem-search'].args).toEqual([path.join(ROOT, 'dist/mcp/mcp-server.js')]);
     });
 
     it('session 1: every hook reaches the worker and the memory agent records it through the .env gateway', async () => {
@@ -374,5 +413,117 @@ describe.skipIf(!CAN_RUN)('real Claude Code CLI end to end', () => {
       expect(fs.readFileSync(path.join(h.dataDir, 'logs/worker.log'), 'utf8')).toContain('already in use');
       expect(JSON.parse(fs.readFileSync(path.join(h.dataDir, 'hook-state.json'), 'utf8'))).toHaveProperty('offlineNoticeAt');
     }, 90_000);
+  });
+  // ---- nothing lost: the worker misses events, the transcript fills the gap (issue 13) ----------
+
+  /** A home with the memory agent's gateway in DATA_DIR/.env and the plugin installed. */
+  async function memoryHome(script: ScriptStep[], opts: { beforeStep?: (step: number) => Promise<void>; hooks?: 'http' | 'command' } = {}) {
+    const h = await makeHome();
+    started.push(h);
+    const gateway = await startFakeAnthropic({ handler: memoryAgentReply });
+    closers.push(() => gateway.close());
+    fs.writeFileSync(path.join(h.dataDir, '.env'), `ANTHROPIC_API_KEY=${GATEWAY_KEY}\nANTHROPIC_BASE_URL=${gateway.url}\n`, { mode: 0o600 });
+    const main = await startScriptedClaude(script, { beforeStep: opts.beforeStep });
+    closers.push(() => main.close());
+    const env = claudeEnv({ home: h.home, baseUrl: main.url, extra: memEnv(h) });
+    installPlugin(env, opts.hooks ?? 'auto');
+    return { h, gateway, main, env, url: `http://127.0.0.1:${h.port}` };
+  }
+
+  /** Waits until the queue is empty and `n` observations exist; returns their titles. */
+  async function drainedTitles(url: string, n: number): Promise<string[]> {
+    const obs = (await waitFor(
+      async () => {
+        const hh = await getJson<{ queueDepth: number }>(`${url}/api/health`);
+        const { observations } = await getJson<{ observations: Obs[] }>(`${url}/api/observations?limit=100`);
+        return hh.queueDepth === 0 && observations.length >= n ? observations : undefined;
+      },
+      30_000,
+      `${n} observations and an empty queue`,
+    ))!;
+    // A moment more: a late duplicate would show up here.
+    await new Promise((r) => setTimeout(r, 500));
+    const { observations } = await getJson<{ observations: Obs[] }>(`${url}/api/observations?limit=100`);
+    expect(observations.length).toBe(obs.length);
+    return observations.map((o) => o.title).sort();
+  }
+
+  const FIVE_TITLES = [
+    'E2E Bash failed cat missing-zebra.txt',
+    'E2E Edit ok NOTES.md',
+    'E2E Grep ok greet',
+    'E2E Read ok app.ts',
+    'E2E Write ok NOTES.md',
+  ].sort();
+
+  function fiveTools(project: string): ScriptStep[] {
+    return [
+      { toolUse: { name: 'Read', input: { file_path: path.join(project, 'src/app.ts') } } },
+      { toolUse: { name: 'Write', input: { file_path: path.join(project, 'docs/NOTES.md'), content: '# Notes\n\ngreet() says hello.\n' } } },
+      { toolUse: { name: 'Edit', input: { file_path: path.join(project, 'docs/NOTES.md'), old_string: 'says hello', new_string: 'greets by name' } } },
+      { toolUse: { name: 'Bash', input: { command: 'cat missing-zebra.txt' } } },
+      { toolUse: { name: 'Grep', input: { pattern: 'greet', path: project } } },
+      { text: 'Documented greet() in docs/NOTES.md.' },
+    ];
+  }
+
+  describe('nothing lost (http hooks + transcript)', () => {
+    it('worker killed mid-session and restarted: after the session every tool call is in memory exactly once', async () => {
+      let ctx!: Awaited<ReturnType<typeof memoryHome>>;
+      let crashed = false;
+      // Step 1 is requested after the Read's PostToolUse: crash the worker there, so the Write's and
+      // Edit's hooks find nobody; restart it before step 3 (the Bash and Grep hooks reach it).
+      const beforeStep = async (step: number) => {
+        if (step === 1) {
+          await crashWorker(ctx.h.dataDir);
+          crashed = true;
+        }
+        if (step === 3) await startWorkerProcess(ctx.h, ctx.env);
+      };
+      const projectHolder = makeProject();
+      ctx = await memoryHome(fiveTools(projectHolder), { beforeStep });
+      const run = await runClaude({ bin: BIN, cwd: projectHolder, prompt: 'Document greet() in docs/NOTES.md', env: ctx.env });
+      console.log(`[e2e] worker crash mid-session: claude -p took ${run.ms} ms`);
+      expect(run.code, describeRun(run)).toBe(0);
+      expect(crashed).toBe(true);
+      expect(await drainedTitles(ctx.url, 5)).toEqual(FIVE_TITLES);
+      // The Write and Edit came back from the transcript, not from their hooks.
+      expect(fs.readFileSync(path.join(ctx.h.dataDir, 'logs', 'worker.log'), 'utf8')).toMatch(/Recovered from transcript .*tools=2/);
+      const { prompts } = await getJson<{ prompts: Array<{ prompt_text: string }> }>(`${ctx.url}/api/prompts`);
+      expect(prompts.map((p) => p.prompt_text)).toEqual(['Document greet() in docs/NOTES.md']);
+    }, 120_000);
+
+    it('worker down for the whole session: Claude Code exits 0 and the next SessionStart recovers the session', async () => {
+      const project = makeProject();
+      const ctx = await memoryHome(fiveTools(project));
+      // CLAUDE_MEM_INTERNAL=1 makes the SessionStart command hook do nothing, so no worker is started
+      // and every http hook meets a closed port.
+      const down = { ...ctx.env, CLAUDE_MEM_INTERNAL: '1' };
+      const run1 = await runClaude({ bin: BIN, cwd: project, prompt: 'Document greet() in docs/NOTES.md', env: down });
+      console.log(`[e2e] worker down: claude -p took ${run1.ms} ms`);
+      expect(run1.code, describeRun(run1)).toBe(0);
+      expect(run1.stdout).toContain('Documented greet() in docs/NOTES.md.');
+      await expect(getJson(`${ctx.url}/api/health`)).rejects.toThrow();
+      const session1 = sessionIdOf(ctx.main.mainRequests()[0]);
+
+      ctx.main.reset([{ text: 'Second session.' }]);
+      const run2 = await runClaude({ bin: BIN, cwd: project, prompt: 'What happened last time?', env: ctx.env });
+      expect(run2.code, describeRun(run2)).toBe(0);
+      expect(await drainedTitles(ctx.url, 5)).toEqual(FIVE_TITLES);
+      const { observations } = await getJson<{ observations: Obs[] }>(`${ctx.url}/api/observations?limit=100`);
+      expect(new Set(observations.map((o) => o.content_session_id))).toEqual(new Set([session1]));
+      const { prompts } = await getJson<{ prompts: Array<{ prompt_text: string; content_session_id: string }> }>(`${ctx.url}/api/prompts`);
+      expect(prompts).toEqual(expect.arrayContaining([expect.objectContaining({ prompt_text: 'Document greet() in docs/NOTES.md', content_session_id: session1 })]));
+    }, 120_000);
+
+    it('command-hook fallback (Claude Code too old for http hooks) still captures every tool call', async () => {
+      const project = makeProject();
+      const ctx = await memoryHome(fiveTools(project), { hooks: 'command' });
+      const hooks = registeredHooks(ctx.h);
+      expect(Object.values(hooks).every((groups) => groups[0].hooks[0].type === 'command')).toBe(true);
+      const run = await runClaude({ bin: BIN, cwd: project, prompt: 'Document greet() in docs/NOTES.md', env: ctx.env });
+      expect(run.code, describeRun(run)).toBe(0);
+      expect(await drainedTitles(ctx.url, 5)).toEqual(FIVE_TITLES);
+    }, 120_000);
   });
 });

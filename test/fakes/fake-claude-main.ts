@@ -64,6 +64,11 @@ export interface ScriptedClaudeOptions {
   sideReply?: (request: RecordedRequest) => string;
   /** Model id echoed back when the request names none. */
   model?: string;
+  /**
+   * Awaited before a main-agent step is answered (e.g. kill or restart the memory worker at a given
+   * point of the session). Called once per step number even if Claude Code retries the request.
+   */
+  beforeStep?: (step: number) => Promise<void> | void;
 }
 
 interface MessageLike {
@@ -229,6 +234,17 @@ export async function startScriptedClaude(
   const fallbackText = options.fallbackText ?? 'Done.';
   const sideText = options.sideText ?? 'Scripted session';
 
+  const stepsRun = new Set<number>();
+  const answer = (res: http.ServerResponse, model: string, reply: Reply, rec: RecordedRequest) => {
+    rec.reply = {
+      stopReason: reply.toolUses.length > 0 ? 'tool_use' : 'end_turn',
+      text: reply.text,
+      toolUses: reply.toolUses.map(({ id, name }) => ({ id, name })),
+    };
+    if ((rec.body as { stream?: boolean } | undefined)?.stream) writeStream(res, model, reply);
+    else writeJsonMessage(res, model, reply);
+  };
+
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -251,18 +267,22 @@ export async function startScriptedClaude(
         if (offersTool(body, 'Bash')) {
           rec.kind = 'main';
           rec.step = scriptPosition(Array.isArray(b.messages) ? b.messages : []);
+          const step = rec.step;
+          if (options.beforeStep && !stepsRun.has(step)) {
+            stepsRun.add(step);
+            void Promise.resolve(options.beforeStep(step)).then(
+              () => answer(res, model, replyFor(current[step], fallbackText), rec),
+              (err: unknown) =>
+                writeJson(res, 500, { type: 'error', error: { type: 'api_error', message: `fake: beforeStep failed: ${String(err)}` } }),
+            );
+            return;
+          }
           reply = replyFor(current[rec.step], fallbackText);
         } else {
           rec.kind = 'side';
           reply = { text: options.sideReply ? options.sideReply(rec) : sideText, toolUses: [] };
         }
-        rec.reply = {
-          stopReason: reply.toolUses.length > 0 ? 'tool_use' : 'end_turn',
-          text: reply.text,
-          toolUses: reply.toolUses.map(({ id, name }) => ({ id, name })),
-        };
-        if (b.stream) writeStream(res, model, reply);
-        else writeJsonMessage(res, model, reply);
+        answer(res, model, reply, rec);
         return;
       }
       // Claude Code's reachability probe; only sent when nonessential traffic is enabled.
@@ -286,6 +306,7 @@ export async function startScriptedClaude(
     requests,
     reset(next: ScriptStep[]) {
       current = validateScript(next);
+      stepsRun.clear();
     },
     mainRequests: () => requests.filter((r) => r.kind === 'main'),
     close: () =>
