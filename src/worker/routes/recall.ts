@@ -4,6 +4,7 @@ import { buildContext, projectScope } from '../../recall/contextService.js';
 import { timeline } from '../../recall/timeline.js';
 import { parseEdgeBody, parseEdgeQuery, routeId } from '../edge.js';
 import { batchBody, contextQuery, listQuery, searchQuery, timelineQuery } from '../../api/schemas.js';
+import type { ObservationsPage, ProjectInfo, SearchResponse, TimelineResponse } from '../../api/types.js';
 import type { WorkerDeps } from '../WorkerDeps.js';
 
 export function recallRoutes(deps: WorkerDeps): Hono {
@@ -26,12 +27,12 @@ export function recallRoutes(deps: WorkerDeps): Hono {
       offset: q.offset,
       kinds: q.kinds,
     });
-    return c.json(results);
+    return c.json(results satisfies SearchResponse);
   });
 
   app.get('/api/observations', async (c) => {
     const q = parseEdgeQuery(c, listQuery);
-    return c.json(await store.sessions.listObservations({ projects: projects(q.project), limit: q.limit, offset: q.offset }));
+    return c.json((await store.sessions.listObservations({ projects: projects(q.project), limit: q.limit, offset: q.offset })) satisfies ObservationsPage);
   });
 
   app.post('/api/observations/batch', async (c) => {
@@ -57,13 +58,13 @@ export function recallRoutes(deps: WorkerDeps): Hono {
     return c.json({ prompts: await store.sessions.listPrompts({ projects: projects(q.project), limit: q.limit, offset: q.offset }) });
   });
 
-  app.get('/api/projects', async (c) => c.json({ projects: await store.sessions.listProjects() }));
+  app.get('/api/projects', async (c) => c.json({ projects: (await store.sessions.listProjects()) satisfies ProjectInfo[] }));
 
   app.get('/api/timeline', async (c) => {
     const q = parseEdgeQuery(c, timelineQuery);
     const t = await timeline(store, { anchor: q.anchor, query: q.query, projects: projects(q.project), before: q.before, after: q.after });
     if ('missingAnchor' in t) return c.json({ error: `anchor: observation ${t.missingAnchor} not found` }, 404);
-    return c.json(t);
+    return c.json(t satisfies TimelineResponse);
   });
 
   app.get('/api/context/inject', async (c) => {
