@@ -13,7 +13,10 @@ import type { EventBus } from '../lib/EventBus.js';
 import { filesTouched } from './eventFormat.js';
 import { mergeFiles, parseAgentReply } from './parser.js';
 import { fieldCapFor, filesForObservation, formBatch } from './batching.js';
-import { buildBatchTurn, buildSessionIntroTurn, buildSummaryTurn, buildSystemPrompt } from './prompts.js';
+import { buildBatchTurn, buildSessionIntroTurn, buildSummaryTurn, buildSystemPrompt, type RelatedObservation } from './prompts.js';
+import { relatedObservations } from './related.js';
+import { captureFileHashes } from '../store/fileState.js';
+import { resolveProject } from '../config/project.js';
 import { isOutage, OutageBreaker } from './OutageBreaker.js';
 import { createProvider, describeProvider } from './providers/providerFactory.js';
 import { ProviderError, type Provider, type ProviderSession, type Turn } from './providers/providers.js';
@@ -388,7 +391,7 @@ export class MemoryAgent {
   }
 
   /** The user turn for a batch: its tool calls (fields capped so the whole batch stays bounded), and the summary request when the turn ended. */
-  private batchTurn(batch: PendingEventRow[], state: SessionState): string {
+  private batchTurn(batch: PendingEventRow[], state: SessionState, related: RelatedObservation[]): string {
     const settings = this.o.settings();
     const tools = batch.filter((e) => e.kind === 'tool').map((e) => e.payload as ToolEventPayload);
     const end = batch.find((e) => e.kind === 'summarize');
@@ -399,6 +402,7 @@ export class MemoryAgent {
       maxFieldChars: fieldCapFor(tools.length, getInt(settings, 'CLAUDE_MEM_FIELD_MAX_CHARS'), BATCH_MAX_CHARS),
       recorded: state.recorded,
       summary: end ? { lastAssistantMessage } : null,
+      related,
     });
   }
 
@@ -407,7 +411,12 @@ export class MemoryAgent {
     const settings = this.o.settings();
     const first = batch[0];
     const state = await this.sessionState(first);
-    const userTurn: Turn = { role: 'user', content: this.batchTurn(batch, state) };
+    // What memory already holds about these files: the model may declare one of them superseded.
+    const related = await relatedObservations(this.o.store, batch).catch((err: unknown) => {
+      this.o.log.debug('Related observations unavailable', { error: err });
+      return [] as RelatedObservation[];
+    });
+    const userTurn: Turn = { role: 'user', content: this.batchTurn(batch, state, related) };
     // Bounded history: the intro, a fixed acknowledgement, the last N exchanges, the new batch.
     const turns: Turn[] = [state.intro!, { role: 'assistant', content: '<skip/>' }, ...state.window, userTurn];
     const ids = batch.map((e) => e.id);
@@ -444,7 +453,7 @@ export class MemoryAgent {
       // The model's words are input too: a key it repeats (from a tool output it was shown, or
       // invented by a prompt injection) is redacted before it is stored or sent back as history.
       const replyText = redactSecrets(res.text);
-      await this.storeResult(batch, state, replyText, res.usage, res.model);
+      await this.storeResult(batch, state, replyText, res.usage, res.model, related);
       const historyTurns = Math.max(0, getInt(settings, 'CLAUDE_MEM_AGENT_HISTORY_TURNS'));
       // (slice(-0) would keep everything: with no history, keep none.)
       state.window = historyTurns === 0 ? [] : [...state.window, userTurn, { role: 'assistant' as const, content: replyText.trim() || '<skip/>' }].slice(-historyTurns * 2);
@@ -523,13 +532,48 @@ export class MemoryAgent {
     return false;
   }
 
-  private async storeResult(batch: PendingEventRow[], state: SessionState, text: string, usage: TokenUsage, model: string) {
+  /**
+   * Retires what the new observations replace: the ids the model declared (among those it was
+   * shown), then by rule (same project, title and files, older). Reversible from the viewer/API.
+   */
+  private async supersede(results: Array<{ id: number; inserted: boolean }>, declared: number[][]): Promise<void> {
+    for (const [i, r] of results.entries()) {
+      if (!r.inserted) continue;
+      try {
+        for (const older of declared[i] ?? []) {
+          if (await this.o.store.sessions.supersede(older, r.id)) this.o.log.info('Observation superseded', { older, newer: r.id });
+        }
+        const same = await this.o.store.sessions.supersedeSame(r.id);
+        if (same.length) this.o.log.info('Observation superseded (same title and files)', { older: same.join(','), newer: r.id });
+      } catch (err) {
+        // The observation is stored; a failed link only leaves the older one current.
+        this.o.log.warn('Could not record a supersede', { newer: r.id, error: err });
+      }
+    }
+  }
+
+  private async storeResult(
+    batch: PendingEventRow[],
+    state: SessionState,
+    text: string,
+    usage: TokenUsage,
+    model: string,
+    related: RelatedObservation[] = [],
+  ) {
     const first = batch[0];
     const parsed = parseAgentReply(text);
     for (const w of parsed.warnings) this.o.log.debug('Reply parser', { events: batch.map((e) => e.id).join(','), note: w });
     const tools = batch.filter((e) => e.kind === 'tool').map((e) => e.payload as ToolEventPayload);
     const observations: ObservationInput[] = [];
+    /** Per stored observation: the shown ids it declared superseded. */
+    const supersedes: number[][] = [];
+    // The events an observation came from: what a forget tombstones. With several calls in the
+    // batch the reply does not say which produced which, so each carries all of them.
+    const sourceIds = batch.map((e) => e.tool_use_id).filter((id): id is string => typeof id === 'string' && id !== '');
     if (tools.length) {
+      const cwd = tools[0].cwd;
+      const root = cwd ? (resolveProject(cwd).root ?? cwd) : null;
+      const shown = new Set(related.map((r) => r.id));
       const share = shareUsage(usage, parsed.observations.length);
       const agentIds = new Set(tools.map((t) => t.agent_id ?? null));
       const touched = tools.map((t) => filesTouched(t.tool_name, t.tool_input));
@@ -537,7 +581,10 @@ export class MemoryAgent {
       for (const p of parsed.observations) {
         // One call: its files are the observation's. Several: only those the observation names.
         const files = tools.length === 1 ? mergeFiles(p, touched[0], tools[0].cwd) : { ...p, ...filesForObservation(p, allTouched, tools[0].cwd) };
-        const merged = { ...p, files_read: files.files_read, files_modified: files.files_modified };
+        const { supersedes: declared, ...rest } = p;
+        const merged = { ...rest, files_read: files.files_read, files_modified: files.files_modified };
+        // Only ids the model was shown: an invented number must not retire someone else's memory.
+        supersedes.push((declared ?? []).filter((id) => shown.has(id)));
         state.recorded.push(`[${merged.type}] ${merged.title}`);
         if (state.recorded.length > 200) state.recorded.splice(0, state.recorded.length - 100);
         observations.push({
@@ -548,6 +595,8 @@ export class MemoryAgent {
           agent_id: agentIds.size === 1 ? (tools[0].agent_id ?? null) : null,
           model,
           tokens: share,
+          source_ids: sourceIds,
+          file_hashes: captureFileHashes([...merged.files_read, ...merged.files_modified], root, cwd),
         });
       }
     }
@@ -565,6 +614,7 @@ export class MemoryAgent {
         : null;
     const result = await this.o.store.queue.complete(batch.map((e) => e.id), { observations, summary });
     const newIds = result.observations.filter((r) => r.inserted).map((r) => r.id);
+    await this.supersede(result.observations, supersedes);
     if (newIds.length) {
       for (const o of await this.o.store.sessions.getObservations(newIds)) this.o.bus.emit('observation', o);
     }

@@ -19,6 +19,8 @@ export interface ParsedObservation {
   concepts: string[];
   files_read: string[];
   files_modified: string[];
+  /** Ids of existing observations this one replaces (`<supersedes>ID</supersedes>`); absent when none. */
+  supersedes?: number[];
 }
 
 export interface ParsedSummary {
@@ -224,7 +226,7 @@ function dedupe(items: string[]): string[] {
 /** Direct children of <observation>: where a field left unclosed by the model ends. */
 const OBSERVATION_FIELDS = [
   'type', 'title', 'subtitle', 'narrative', 'facts', 'concepts',
-  'files_read', 'files-read', 'files_modified', 'files-modified',
+  'files_read', 'files-read', 'files_modified', 'files-modified', 'supersedes',
 ] as const;
 
 const TYPE_SET: ReadonlySet<string> = new Set(OBSERVATION_TYPES);
@@ -306,7 +308,20 @@ function parseObservation(blockEl: Element, index: number, warn: (msg: string) =
     concepts: dedupe(rawConcepts.filter((c) => CONCEPT_SET.has(c))),
     files_read: files(['files_read', 'files-read']),
     files_modified: files(['files_modified', 'files-modified']),
+    ...supersedesOf(scanAll(block, lower, 'supersedes').filter(complete)),
   };
+}
+
+/** `<supersedes>12</supersedes>` (or "#12", or several ids separated by commas): positive integer ids. */
+function supersedesOf(els: Element[]): { supersedes?: number[] } {
+  const ids = new Set<number>();
+  for (const el of els) {
+    for (const m of decodeText(el.content).matchAll(/\d{1,15}/g)) {
+      const id = Number(m[0]);
+      if (Number.isSafeInteger(id) && id > 0 && ids.size < 10) ids.add(id);
+    }
+  }
+  return ids.size ? { supersedes: [...ids] } : {};
 }
 
 // ---------------------------------------------------------------------------------------------

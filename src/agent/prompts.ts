@@ -127,6 +127,33 @@ export interface BatchTurnInput {
   recorded?: string[];
   /** Set when the turn ended with this batch: the summary is asked for in the same request. */
   summary?: Omit<SummaryTurnInput, 'recorded' | 'userPrompt'> | null;
+  /** Existing observations most related to the batch (same files, closest search hits). */
+  related?: RelatedObservation[];
+}
+
+export interface RelatedObservation {
+  id: number;
+  type: string;
+  title: string;
+  files: string[];
+}
+
+/**
+ * The related observations and how to retire one, in the user turn (the system prompt stays one
+ * constant for prompt caching). Empty when there are none.
+ */
+export function relatedBlock(related: RelatedObservation[] | undefined): string[] {
+  if (!related?.length) return [];
+  const shown = related.slice(0, 8).map((r) => {
+    const files = r.files.slice(0, 3).map((f) => f.split(/[\\/]/).slice(-2).join('/'));
+    return `- #${r.id} [${r.type}] ${truncateMiddle(r.title, 160)}${files.length ? ` (${files.join(', ')})` : ''}`;
+  });
+  return [
+    '<existing_observations>',
+    ...shown,
+    '</existing_observations>',
+    'If an observation you record makes one of these wrong or outdated, add <supersedes>ID</supersedes> (its number) inside that <observation>. Only for a real replacement, never for a merely related one.',
+  ];
 }
 
 /** Several tool calls of one request in one user turn, optionally followed by the turn's summary request. */
@@ -135,6 +162,7 @@ export function buildBatchTurn(input: BatchTurnInput): string {
   for (const e of input.events) lines.push(buildToolEventTurn(e, { maxFieldChars: input.maxFieldChars }));
   const recorded = (input.recorded ?? []).slice(-40);
   if (recorded.length) lines.push('<recorded_observations>', ...recorded.map((t) => `- ${truncateMiddle(t, 200)}`), '</recorded_observations>');
+  lines.push(...relatedBlock(input.related));
   if (input.summary) {
     const max = input.summary.maxChars ?? DEFAULT_PROMPT_MAX_CHARS;
     const last = input.summary.lastAssistantMessage.trim();

@@ -2,6 +2,7 @@
 // rendered under a hard byte cap. Pure: rows in, text out — selection from the store happens upstream.
 import type { Observation, ObservationType, Summary } from '../api/types.js';
 import { fence, FENCE_CLOSE, FENCE_OPEN, neutraliseMarkup } from './fence.js';
+import { staleNote } from '../store/fileState.js';
 
 export interface ContextSettings {
   /** How many of the newest observations to consider (CLAUDE_MEM_CONTEXT_OBSERVATIONS). */
@@ -115,6 +116,14 @@ export function renderContext(input: ContextInput): string {
 // ---------------------------------------------------------------------------------------------
 // Rows
 
+/** " (stale: src/app.ts changed since)" / " (superseded by #12)": what Claude must know before trusting a row. */
+export function freshnessNote(o: Pick<Observation, 'stale' | 'stale_files' | 'superseded_by'>): string {
+  const notes: string[] = [];
+  if (o.superseded_by) notes.push(`superseded by #${o.superseded_by}`);
+  if (o.stale) notes.push(`stale: ${o.stale_files?.length ? staleNote(o.stale_files.map((f) => oneLine(stripContextTags(f)))) : 'its files changed since'}`);
+  return notes.length ? ` (${notes.join('; ')})` : '';
+}
+
 interface Row {
   epoch: number;
   /** Day header text; computed on first use (most candidate rows are never rendered). */
@@ -146,7 +155,7 @@ function buildRows(
         line: once(() => {
           const label = o.project && o.project !== ownProject ? `[${oneLine(o.project)}] ` : '';
           const title = oneLine(stripContextTags(o.title ?? '')) || '(untitled)';
-          return `#${o.id} ${fmt.time(epoch)} ${TYPE_ICONS[o.type] ?? '•'} ${label}${title}`;
+          return `#${o.id} ${fmt.time(epoch)} ${TYPE_ICONS[o.type] ?? '•'} ${label}${title}${freshnessNote(o)}`;
         }),
         detail: fullIds.has(o.id)
           ? {

@@ -21,9 +21,11 @@ export function projectScope(args: { project?: string; cwd?: string }): { projec
 export async function buildContext(store: Store, settings: Settings, scope: { project: string; projects: string[] }): Promise<string> {
   const observationCount = getInt(settings, 'CLAUDE_MEM_CONTEXT_OBSERVATIONS');
   const sessionCount = getInt(settings, 'CLAUDE_MEM_CONTEXT_SESSION_COUNT');
-  const listed = await store.sessions.listObservations({ projects: scope.projects, limit: observationCount });
-  // Instruction-looking observations stay searchable but are never injected unasked (fence.ts).
-  const observations = listed.observations.filter((o) => !isFlaggedObservation(o));
+  // Read a little more than shown so that the page stays full after the filters below.
+  const listed = await store.sessions.listObservations({ projects: scope.projects, limit: observationCount * 2 + 10 });
+  // Instruction-looking observations stay searchable but are never injected unasked (fence.ts);
+  // superseded ones leave the context: the newer one says what is true now.
+  const observations = listed.observations.filter((o) => !isFlaggedObservation(o) && !o.superseded_by).slice(0, observationCount);
   const summaries = await store.sessions.listSummaries({ projects: scope.projects, limit: Math.max(sessionCount, 1) });
   return renderContext({
     project: scope.project,

@@ -3,7 +3,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { projectsToRead, resolveProject } from '../config/project.js';
+import type { Observation } from '../api/types.js';
 import type { Store } from '../store/Store.js';
+import { trackedFiles } from '../store/fileState.js';
 import { fence, FENCE_OVERHEAD_BYTES, isFlaggedObservation, neutraliseMarkup } from './fence.js';
 
 const MAX_ROWS = 5;
@@ -28,8 +30,12 @@ export async function fileContext(
   for (const p of candidates) {
     for (const o of await store.sessions.observationsForFile(p, projects, MAX_ROWS * 2)) seen.set(o.id, o);
   }
+  // The staleness rule of context and search: a row whose hashes were recorded is fresh while the
+  // file's content is unchanged (a touch or a reverted edit does not matter); older rows without
+  // hashes fall back to "recorded after the file's last modification". Superseded rows never show.
+  const unchanged = (o: Observation) => (trackedFiles(o)?.includes(absolute) ? !o.stale : o.created_at_epoch >= mtimeMs);
   const fresh = [...seen.values()]
-    .filter((o) => o.created_at_epoch >= mtimeMs && !isFlaggedObservation(o))
+    .filter((o) => unchanged(o) && !o.superseded_by && !isFlaggedObservation(o))
     .sort((a, b) => b.created_at_epoch - a.created_at_epoch)
     .slice(0, MAX_ROWS);
   if (fresh.length === 0) return { observations: [], text: '' };

@@ -95,6 +95,16 @@ export function changedFiles(h: FileHashes | null): string[] {
   return changed;
 }
 
+/**
+ * Set (not enumerable, never serialised) on observations whose file hashes were recorded, so that
+ * callers can tell "unchanged" from "not tracked" (rows recorded before hashing existed).
+ */
+export const TRACKED_FILES: unique symbol = Symbol('claude-mem.trackedFiles');
+
+export function trackedFiles(o: object): string[] | null {
+  return (o as { [TRACKED_FILES]?: string[] })[TRACKED_FILES] ?? null;
+}
+
 /** The words Claude sees: "src/app.ts changed since", "a.ts, b.ts changed since". */
 export function staleNote(files: string[]): string {
   if (files.length === 0) return '';

@@ -1,7 +1,7 @@
 // Mapping between SQLite rows and domain types (JSON array columns, token columns).
 import { createHash } from 'node:crypto';
 import type { Observation, PromptRow, Summary, TokenUsage } from '../api/types.js';
-import { changedFiles, parseFileHashes } from './fileState.js';
+import { changedFiles, parseFileHashes, TRACKED_FILES } from './fileState.js';
 
 type Raw = Record<string, unknown>;
 
@@ -34,8 +34,9 @@ function withIdentity<T extends object>(row: T, r: Raw): T {
 
 export function toObservation(r: Raw): Observation {
   // Staleness is judged now, against the files on disk (cached by path, mtime and size).
-  const changed = changedFiles(parseFileHashes(r.file_hashes));
-  return withIdentity<Observation>({
+  const hashes = parseFileHashes(r.file_hashes);
+  const changed = changedFiles(hashes);
+  const row = withIdentity<Observation>({
     id: Number(r.id),
     content_session_id: String(r.content_session_id),
     project: String(r.project),
@@ -58,6 +59,8 @@ export function toObservation(r: Raw): Observation {
     superseded_by: r.superseded_by == null ? null : Number(r.superseded_by),
     edited_at: (r.edited_at as string | null) ?? null,
   }, r);
+  if (hashes) Object.defineProperty(row, TRACKED_FILES, { value: Object.keys(hashes.files), enumerable: false });
+  return row;
 }
 
 export function toSummary(r: Raw): Summary {
