@@ -20,7 +20,7 @@ import { resolveProject } from '../config/project.js';
 import { isOutage, OutageBreaker } from './OutageBreaker.js';
 import { createProvider, describeProvider } from './providers/providerFactory.js';
 import { ProviderError, type Provider, type ProviderSession, type Turn } from './providers/providers.js';
-import type { AgentStatus } from '../worker/WorkerDeps.js';
+import type { AgentStatus } from '../api/types.js';
 
 const MAX_CONCURRENT_SESSIONS = 3;
 const IDLE_SESSION_MS = 5 * 60_000;

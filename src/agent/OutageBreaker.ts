@@ -3,7 +3,7 @@
 // events attempts the whole agent stops sending and probes with one request on a capped,
 // doubling backoff. Pure state: the agent decides what a probe is and when to look.
 import { ProviderError } from './providers/providers.js';
-import type { AgentStatus } from '../worker/WorkerDeps.js';
+import type { AgentStatus } from '../api/types.js';
 
 /** True for failures that mean "the backend is unavailable", not "this event is bad". */
 export function isOutage(err: unknown): err is ProviderError {

@@ -1,25 +1,9 @@
 // Cost you can see: the usage ledger grouped by day, project, session or model, with tokens and
 // estimated cost (pricing.ts), for `claude-mem stats` and the viewer's chart.
-import type { TokenUsage } from '../api/types.js';
+import type { UsageStats, UsageStatsRow } from '../api/types.js';
 import type { Settings } from '../config/SettingsManager.js';
 import type { Store, UsageGroup } from '../store/Store.js';
 import { costOf, priceTable } from './pricing.js';
-
-export interface UsageStatsRow extends TokenUsage {
-  key: string;
-  requests: number;
-  /** Estimated USD; null when none of its models has a price. */
-  costUsd: number | null;
-  /** Models in this row without a price (their tokens are counted, their cost is not). */
-  unpriced: string[];
-}
-
-export interface UsageStats {
-  by: UsageGroup;
-  sinceDay: string;
-  rows: UsageStatsRow[];
-  total: Omit<UsageStatsRow, 'key'>;
-}
 
 const zero = (): Omit<UsageStatsRow, 'key'> => ({ requests: 0, input_tokens: 0, output_tokens: 0, cache_read_tokens: 0, cache_write_tokens: 0, costUsd: null, unpriced: [] });
 

@@ -367,3 +367,17 @@ export const hookToolPayload = z
   });
 export const hookStopPayload = z.looseObject({ ...hookBase, last_assistant_message: z.string().max(16_000_000).optional() });
 export const hookEndPayload = z.looseObject({ ...hookBase, reason: idString('SessionEnd reason', 256).optional() });
+
+/** POST /api/transcripts/import (`claude-mem backfill`): one past session's transcript. */
+export const transcriptImportBody = z.object({ transcript_path: pathText('transcript path') });
+
+/** GET /api/stats. */
+export const statsQuery = z.object({
+  by: z.enum(['day', 'project', 'session', 'model'], { error: 'must be day, project, session or model' }).default('day'),
+  days: z.coerce
+    .number({ error: 'must be a whole number from 1 to 366' })
+    .int('must be a whole number from 1 to 366')
+    .min(1, 'must be a whole number from 1 to 366')
+    .max(366, 'must be a whole number from 1 to 366')
+    .default(30),
+});

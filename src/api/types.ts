@@ -411,3 +411,20 @@ export interface ErrorResponse {
   error: string;
   fields?: Record<string, string>;
 }
+
+/** GET /api/stats: the memory agent's usage ledger, grouped; cost estimated from the price table. */
+export interface UsageStatsRow extends TokenUsage {
+  key: string;
+  requests: number;
+  /** Estimated USD; null when none of its models has a price. */
+  costUsd: number | null;
+  /** Models in this row without a price (their tokens are counted, their cost is not). */
+  unpriced: string[];
+}
+
+export interface UsageStats {
+  by: 'day' | 'project' | 'session' | 'model';
+  sinceDay: string;
+  rows: UsageStatsRow[];
+  total: Omit<UsageStatsRow, 'key'>;
+}

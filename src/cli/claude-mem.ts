@@ -9,7 +9,7 @@ import { dataDir, envFilePath, settingsPath, workerErrorLogPath, workerLogPath }
 import { loadSettings } from '../config/SettingsManager.js';
 import type { ExportResponse, ImportResponse, QueueResponse, SearchResponse } from '../api/types.js';
 import { WorkerHttpError, WorkerUnreachableError } from '../api/workerClient.js';
-import type { UsageStats } from '../agent/usage.js';
+import type { UsageStats } from '../api/types.js';
 import { install, isInstalled, uninstall } from './install.js';
 import { follow, health, startWorker, stopWorker, workerBaseUrl, workerClient } from './workerControl.js';
 import { runDoctor } from './doctor.js';

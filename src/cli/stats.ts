@@ -1,5 +1,5 @@
 // `claude-mem stats`: what the memory agent spent, as a table (or JSON).
-import type { UsageStats } from '../agent/usage.js';
+import type { UsageStats } from '../api/types.js';
 
 const n = (x: number) => x.toLocaleString('en-US');
 const usd = (x: number | null) => (x === null ? '–' : x < 0.01 && x > 0 ? `$${x.toFixed(4)}` : `$${x.toFixed(2)}`);

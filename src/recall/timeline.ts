@@ -1,14 +1,9 @@
 // The timeline around one observation: what came just before and after it (observations, turn
 // summaries, prompts) in time order. The anchor is an observation id, or the best keyword hit.
-import type { Observation, PromptRow, Summary } from '../api/types.js';
+import type { TimelineItem, TimelineResponse } from '../api/types.js';
 import type { Store } from '../store/Store.js';
 
-export type TimelineItem =
-  | ({ kind: 'observation' } & Observation)
-  | ({ kind: 'summary' } & Summary)
-  | ({ kind: 'prompt' } & PromptRow & { created_at_epoch: number });
-
-export type TimelineResult = { anchor: number | null; items: TimelineItem[] } | { missingAnchor: number };
+export type TimelineResult = TimelineResponse | { missingAnchor: number };
 
 export async function timeline(
   store: Store,

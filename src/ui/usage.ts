@@ -1,6 +1,6 @@
 // Usage: the memory agent's tokens and estimated cost per day (a bar chart of the last 14 days)
 // and per project, from GET /api/stats. Built from DOM nodes only, like the rest of the viewer.
-import type { UsageStats, UsageStatsRow } from '../agent/usage.js';
+import type { UsageStats, UsageStatsRow } from '../api/types.js';
 import { formatNumber, h } from './dom.js';
 
 const DAYS = 14;
