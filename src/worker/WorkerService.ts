@@ -18,6 +18,7 @@ import type { Store } from '../store/Store.js';
 import { EventBus } from '../lib/EventBus.js';
 import { loopbackGuard } from './http.js';
 import { secretFilter } from './secretFilter.js';
+import { AuthState, authGuard, authRoutes } from './auth.js';
 import { acquireWorkerLock, isAlive, ownership, portHolder, readRecord } from './lock.js';
 import { MemoryAgent } from '../agent/MemoryAgent.js';
 import type { Provider } from '../agent/providers/providers.js';
@@ -61,10 +62,12 @@ export function readPidFile(): PidInfo | null {
   }
 }
 
-export function createApp(deps: WorkerDeps, allowedHosts: string[] = []): Hono {
+export function createApp(deps: WorkerDeps, allowedHosts: string[] = [], auth?: AuthState): Hono {
   const log = createLogger('http');
   const app = new Hono();
   app.use('*', loopbackGuard(allowedHosts));
+  // After the Host/Origin checks (a foreign page is refused before any credential is looked at).
+  if (auth) app.use('*', authGuard(auth));
   app.use('*', secretFilter());
   app.use('*', async (c, next) => {
     const limit = c.req.path === '/api/import' ? MAX_IMPORT_BYTES : MAX_BODY_BYTES;
@@ -91,6 +94,7 @@ export function createApp(deps: WorkerDeps, allowedHosts: string[] = []): Hono {
   app.route('/', embeddingRoutes(deps));
   app.route('/', memoryRoutes(deps));
   app.route('/', streamRoutes(deps));
+  if (auth) app.route('/', authRoutes(auth));
   app.route('/', uiRoutes(deps));
   app.route('/', statsRoutes(deps));
   return app;
@@ -236,7 +240,9 @@ export async function startWorker(opts: StartOptions): Promise<StartResult> {
 
   const host = loaded.settings.CLAUDE_MEM_WORKER_HOST;
   const port = opts.port ?? Number(loaded.settings.CLAUDE_MEM_WORKER_PORT);
-  const app = createApp(deps, host === '0.0.0.0' || host === '::' ? [] : [host]);
+  // The per-user secret (auth.ts): created on first start; enforced with CLAUDE_MEM_AUTH=required.
+  const auth = new AuthState(dataDir(), process.env.CLAUDE_MEM_AUTH === 'required');
+  const app = createApp(deps, host === '0.0.0.0' || host === '::' ? [] : [host], auth);
 
   let server: Server;
   let boundPort: number;

@@ -20,12 +20,22 @@ import { credentialsBody, exportQuery, importBody, logsQuery, settingsBody } fro
 import type { CredentialsResponse, HealthResponse, LogsResponse, QueueResponse, SettingsResponse } from '../../api/types.js';
 import type { WorkerDeps } from '../WorkerDeps.js';
 import { projectScope } from '../../recall/contextService.js';
+import { createLogger } from '../../config/logger.js';
+import { requestScope } from '../auth.js';
+
+/** Loopback spellings a worker may bind to when the change comes over HTTP (issue 16, point 4). */
+const LOOPBACK_HOST = /^(?:127(?:\.\d{1,3}){3}|::1|\[::1\]|localhost)$/i;
+/** Settings that decide where credentials go or what they are: changes are logged by name. */
+const SENSITIVE_SETTING = /_API_KEY$|_BASE_URL$|^CLAUDE_MEM_DATABASE_URL$|^CLAUDE_MEM_WORKER_HOST$|^CLAUDE_MEM_PROVIDER$/;
 
 export function adminRoutes(deps: WorkerDeps): Hono {
   const app = new Hono();
   const { store } = deps;
+  const audit = createLogger('audit');
 
   app.get('/api/health', async (c) => {
+    // Anyone may ask whether a worker is up; only the user learns more (pid, errors, endpoints).
+    if (requestScope(c) !== 'full') return c.json({ status: 'ok', version: deps.version, authRequired: true });
     const agent = await deps.agentStatus();
     const health: HealthResponse = {
       status: 'ok',
@@ -90,6 +100,15 @@ export function adminRoutes(deps: WorkerDeps): Hono {
 
   app.post('/api/settings', async (c) => {
     const body = await parseJsonBody(c, settingsBody);
+    // Exposing the worker beyond this machine is a decision made in the file, never over HTTP.
+    const host = (body as Record<string, unknown>).CLAUDE_MEM_WORKER_HOST;
+    if (typeof host === 'string' && !LOOPBACK_HOST.test(host.trim())) {
+      const message = `CLAUDE_MEM_WORKER_HOST: only a loopback address (127.0.0.1, ::1, localhost) can be set over HTTP; a network-facing address exposes all memory and must be written in settings.json by hand.`;
+      audit.warn('Refused a non-loopback CLAUDE_MEM_WORKER_HOST over HTTP');
+      return c.json({ error: message, fields: { CLAUDE_MEM_WORKER_HOST: message } }, 400);
+    }
+    const sensitive = Object.keys(body as object).filter((k) => SENSITIVE_SETTING.test(k));
+    if (sensitive.length) audit.info(`Settings changed over HTTP: ${sensitive.join(', ')} (values not logged)`);
     try {
       const result = updateSettingsFromViewer(body, deps.settings());
       deps.reloadSettings();
@@ -108,6 +127,7 @@ export function adminRoutes(deps: WorkerDeps): Hono {
     const body = await parseJsonBody(c, credentialsBody);
     try {
       saveClaudeMemEnv(body);
+      audit.info(`Credentials changed over HTTP: ${Object.keys(body).join(', ')} (values not logged)`);
     } catch (err) {
       // A value the .env format cannot hold (e.g. a NUL byte): the client's to fix, not a 500.
       if (err instanceof EnvValidationError) return c.json({ error: err.message, fields: { [err.key]: err.message } }, 400);

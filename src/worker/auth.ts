@@ -1,0 +1,363 @@
+// Only the user gets in (issue 16). The port is open to every uid on the machine; the data dir is
+// not (0700). So the worker keeps a random per-user secret in <data dir>/worker.token (0600): who
+// can read it is the user. Every route but GET /api/health then needs that token (Authorization:
+// Bearer), the viewer's session cookie (traded for a one-time code from `claude-mem open`), or —
+// for the capture routes only — the hooks' narrower credential.
+//
+// Three credentials, three scopes:
+// - worker token (`cmw_…`, 256 bits): everything. Read by the CLI, the MCP server, the bench.
+// - hook credential (`cmh_…`): HMAC of the token; may only POST the capture endpoints, whose
+//   answers carry no memory. It is what leaves the data dir in hook configs, so a process that
+//   squats the port while the worker is down learns nothing that opens a read route.
+// - viewer session cookie: everything the viewer does; HttpOnly, SameSite=Strict, in memory only
+//   (a restart logs the viewer out).
+// The worker proves it holds the token without sending it: POST /api/auth/prove answers
+// HMAC(token, "proof" ‖ nonce) for a client-chosen nonce (a squatter cannot).
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Context, MiddlewareHandler } from 'hono';
+import { Hono } from 'hono';
+import { dataDir } from '../config/paths.js';
+import { createLogger } from '../config/logger.js';
+import { setKnownSecrets } from '../lib/redact.js';
+
+export const TOKEN_FILE = 'worker.token';
+export const HOOK_CREDENTIAL_FILE = 'hook.credential';
+export const SESSION_COOKIE = 'cm_session';
+
+const TOKEN_RE = /^cmw_[0-9a-f]{64}$/;
+const HOOK_DOMAIN = 'claude-mem hook credential v1';
+const PROOF_DOMAIN = 'claude-mem worker proof v1\n';
+/** A one-time viewer code is good for this long, once. */
+const CODE_TTL_MS = 2 * 60 * 1000;
+/** A viewer session lasts this long (or until the worker restarts). */
+const SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000;
+/** Live codes and sessions kept at most (a flood of `open` calls cannot grow memory). */
+const MAX_LIVE = 256;
+
+export const workerTokenPath = (dir: string = dataDir()): string => path.join(dir, TOKEN_FILE);
+export const hookCredentialPath = (dir: string = dataDir()): string => path.join(dir, HOOK_CREDENTIAL_FILE);
+
+/** Equal-time comparison of two strings of any length (both hashed first, so lengths leak nothing). */
+export function safeEqual(a: string, b: string): boolean {
+  const ha = createHash('sha256').update(a, 'utf8').digest();
+  const hb = createHash('sha256').update(b, 'utf8').digest();
+  return timingSafeEqual(ha, hb) && a.length === b.length;
+}
+
+export function deriveHookCredential(token: string): string {
+  return `cmh_${createHmac('sha256', token).update(HOOK_DOMAIN).digest('hex')}`;
+}
+
+/** What the worker answers to a nonce: proves it holds `token` without revealing it. */
+export function proveToken(token: string, nonce: string): string {
+  return createHmac('sha256', token).update(PROOF_DOMAIN + nonce).digest('hex');
+}
+
+export function verifyProof(token: string, nonce: string, proof: unknown): boolean {
+  return typeof proof === 'string' && safeEqual(proof, proveToken(token, nonce));
+}
+
+/** A fresh nonce for a challenge (clients call this before trusting whatever holds the port). */
+export function newNonce(): string {
+  return randomBytes(32).toString('hex');
+}
+
+function narrowMode(file: string): void {
+  if (process.platform === 'win32') return;
+  if (fs.statSync(file).mode & 0o077) fs.chmodSync(file, 0o600);
+}
+
+/** Write `text` to a new file that only the owner can read; false when it already exists. */
+function createExclusive(file: string, text: string): boolean {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY, 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
+  try {
+    fs.writeSync(fd, text);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  return true;
+}
+
+/** The token in `dir`, or null when there is none (the worker has never started there). */
+export function readWorkerToken(dir: string = dataDir()): string | null {
+  let text: string;
+  try {
+    text = fs.readFileSync(workerTokenPath(dir), 'utf8').trim();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+  return TOKEN_RE.test(text) ? text : null;
+}
+
+/** The hook credential in `dir`, or null. */
+export function readHookCredential(dir: string = dataDir()): string | null {
+  try {
+    const text = fs.readFileSync(hookCredentialPath(dir), 'utf8').trim();
+    return /^cmh_[0-9a-f]{64}$/.test(text) ? text : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The worker's token, created on first start (0600, 256 random bits; two workers racing agree on
+ * whichever file was created first). A file holding anything else is replaced, with a warning.
+ * Also writes the hook credential next to it and registers both with the redactor.
+ */
+export function ensureWorkerToken(dir: string = dataDir()): { token: string; hookCredential: string } {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const file = workerTokenPath(dir);
+  let token = readWorkerToken(dir);
+  if (!token) {
+    const fresh = `cmw_${randomBytes(32).toString('hex')}`;
+    if (!createExclusive(file, fresh + '\n')) {
+      token = readWorkerToken(dir);
+      if (!token) {
+        createLogger('auth').warn(`${file} did not hold a worker token; replacing it (clients re-read it on their next request).`);
+        fs.rmSync(file, { force: true });
+        createExclusive(file, fresh + '\n');
+        token = fresh;
+      }
+    } else token = fresh;
+  }
+  narrowMode(file);
+  const hookCredential = deriveHookCredential(token);
+  const hookFile = hookCredentialPath(dir);
+  if (readHookCredential(dir) !== hookCredential) {
+    fs.rmSync(hookFile, { force: true });
+    createExclusive(hookFile, hookCredential + '\n');
+  }
+  narrowMode(hookFile);
+  setKnownSecrets('worker-token', [token, hookCredential]);
+  return { token, hookCredential };
+}
+
+// ---- routes and scopes ---------------------------------------------------------------------
+
+/**
+ * Capture routes: they append events and answer nothing from memory. The only routes the hook
+ * credential opens. (PreToolUse is not one: its answer is the file's memory.)
+ */
+const HOOK_ROUTES = new Set([
+  'POST /api/sessions/init',
+  'POST /api/sessions/observations',
+  'POST /api/sessions/summarize',
+  'POST /api/sessions/end',
+  'POST /api/hooks/SessionStart',
+  'POST /api/hooks/UserPromptSubmit',
+  'POST /api/hooks/PostToolUse',
+  'POST /api/hooks/PostToolUseFailure',
+  'POST /api/hooks/Stop',
+  'POST /api/hooks/SessionEnd',
+]);
+
+export function isHookRoute(method: string, p: string): boolean {
+  return HOOK_ROUTES.has(`${method.toUpperCase()} ${p}`);
+}
+
+/**
+ * Open to anyone: health (trimmed for strangers), the proof and the code exchange (both hold
+ * nothing), and the viewer's static files (the page itself holds no memory; its API calls do).
+ */
+export function isPublicRoute(method: string, p: string): boolean {
+  const m = method.toUpperCase();
+  if (m === 'GET' && (p === '/api/health' || p === '/auth/login')) return true;
+  if (m === 'POST' && p === '/api/auth/prove') return true;
+  return (m === 'GET' || m === 'HEAD') && !p.startsWith('/api/') && p !== '/stream' && !p.startsWith('/auth/');
+}
+
+export type Scope = 'full' | 'hook' | 'none';
+
+function cookieValue(header: string | undefined, name: string): string | null {
+  if (!header) return null;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return null;
+}
+
+/** Expiring single-use strings (codes) or reusable ones (sessions), bounded in number. */
+class Ticket {
+  private readonly live = new Map<string, number>();
+  constructor(private readonly ttlMs: number) {}
+  issue(): string {
+    const now = Date.now();
+    for (const [k, until] of this.live) if (until <= now) this.live.delete(k);
+    while (this.live.size >= MAX_LIVE) this.live.delete(this.live.keys().next().value as string);
+    const value = randomBytes(32).toString('base64url');
+    this.live.set(value, now + this.ttlMs);
+    return value;
+  }
+  /** Checks every live entry with safeEqual, so timing says nothing about which one nearly matched. */
+  find(candidate: string): string | null {
+    let hit: string | null = null;
+    const now = Date.now();
+    for (const [k, until] of this.live) if (safeEqual(candidate, k) && until > now) hit = k;
+    return hit;
+  }
+  take(candidate: string): boolean {
+    const hit = this.find(candidate);
+    if (hit) this.live.delete(hit);
+    return hit !== null;
+  }
+  drop(value: string): void {
+    this.live.delete(value);
+  }
+}
+
+export class AuthState {
+  readonly token: string;
+  readonly hookCredential: string;
+  private readonly codes = new Ticket(CODE_TTL_MS);
+  private readonly sessions = new Ticket(SESSION_TTL_MS);
+
+  constructor(
+    readonly dir: string,
+    /** When false, requests without a credential still pass (transition; see SECURITY.md). */
+    readonly enforce: boolean,
+  ) {
+    ({ token: this.token, hookCredential: this.hookCredential } = ensureWorkerToken(dir));
+  }
+
+  /** The scope a request's credentials grant. Every candidate is compared in equal time. */
+  scopeOf(authorization: string | undefined, cookie: string | undefined): Scope {
+    const bearer = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization ?? '')?.[1] ?? '';
+    const isToken = safeEqual(bearer, this.token);
+    const isHook = safeEqual(bearer, this.hookCredential);
+    if (isToken) return 'full';
+    const session = cookieValue(cookie, SESSION_COOKIE);
+    if (session && this.sessions.find(session)) return 'full';
+    return isHook ? 'hook' : 'none';
+  }
+
+  issueCode(): string {
+    return this.codes.issue();
+  }
+
+  /** Trades a one-time code for a session id (null: unknown, used or expired). */
+  redeemCode(code: string): string | null {
+    return this.codes.take(code) ? this.sessions.issue() : null;
+  }
+
+  endSession(cookie: string | undefined): void {
+    const session = cookieValue(cookie, SESSION_COOKIE);
+    const hit = session ? this.sessions.find(session) : null;
+    if (hit) this.sessions.drop(hit);
+  }
+}
+
+/** The 401 body: what is missing and how to get in. */
+export function unauthorizedMessage(dir: string): string {
+  return (
+    'unauthorized: this claude-mem worker answers only its user. Programs: send `Authorization: Bearer <token>` ' +
+    `with the token from ${workerTokenPath(dir)} (readable only by you). Browser: run \`claude-mem open\` and use the link it prints.`
+  );
+}
+
+const SCOPE_KEY = 'claudeMemScope';
+
+/** The scope the guard granted this request (routes that answer differently per scope read it). */
+export function requestScope(c: Context): Scope {
+  return (c.get(SCOPE_KEY as never) as Scope | undefined) ?? 'full'; // no guard installed: no auth
+}
+
+/** Middleware: public routes pass; hook routes need the hook credential or better; the rest need full. */
+export function authGuard(state: AuthState): MiddlewareHandler {
+  return async (c, next) => {
+    const scope = state.scopeOf(c.req.header('authorization'), c.req.header('cookie'));
+    // Routes see the effective scope: without enforcement every caller is treated as the user.
+    c.set(SCOPE_KEY as never, (state.enforce ? scope : 'full') as never);
+    const method = c.req.method;
+    const p = c.req.path;
+    if (!state.enforce || scope === 'full' || isPublicRoute(method, p) || (scope === 'hook' && isHookRoute(method, p))) {
+      return next();
+    }
+    c.header('WWW-Authenticate', 'Bearer realm="claude-mem"');
+    const message =
+      scope === 'hook'
+        ? `forbidden: the hook credential only records events (POST capture routes); ${method} ${p} needs the worker token`
+        : unauthorizedMessage(state.dir);
+    return c.json({ error: message }, scope === 'hook' ? 403 : 401);
+  };
+}
+
+/** POST /api/auth/prove, POST /api/auth/code, GET /auth/login, POST /api/auth/logout. */
+export function authRoutes(state: AuthState): Hono {
+  const app = new Hono();
+  const log = createLogger('auth');
+
+  app.post('/api/auth/prove', async (c) => {
+    let nonce: unknown;
+    try {
+      nonce = ((await c.req.json()) as { nonce?: unknown }).nonce;
+    } catch {
+      nonce = undefined;
+    }
+    if (typeof nonce !== 'string' || !/^[0-9a-f]{32,128}$/.test(nonce)) {
+      return c.json({ error: 'nonce: send {"nonce": "<32 to 128 hex characters>"} (a fresh random value per check)' }, 400);
+    }
+    return c.json({ proof: proveToken(state.token, nonce) });
+  });
+
+  app.post('/api/auth/code', (c) => {
+    const code = state.issueCode();
+    log.info('Issued a one-time viewer code');
+    return c.json({ code, path: `/auth/login?code=${encodeURIComponent(code)}`, expiresInSeconds: CODE_TTL_MS / 1000 });
+  });
+
+  app.get('/auth/login', (c) => {
+    const session = state.redeemCode(c.req.query('code') ?? '');
+    if (!session) {
+      log.warn('Refused a viewer login: unknown, used or expired code');
+      return c.html(
+        '<!doctype html><meta charset="utf-8"><title>claude-mem</title><p>This login link is unknown, already used or expired. Run <code>claude-mem open</code> for a new one.</p>',
+        401,
+      );
+    }
+    log.info('Viewer logged in with a one-time code');
+    c.header('Set-Cookie', `${SESSION_COOKIE}=${session}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${SESSION_TTL_MS / 1000}`);
+    c.header('Cache-Control', 'no-store');
+    return c.redirect('/', 303);
+  });
+
+  app.post('/api/auth/logout', (c) => {
+    state.endSession(c.req.header('cookie'));
+    c.header('Set-Cookie', `${SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0`);
+    return c.json({ status: 'logged out' });
+  });
+
+  return app;
+}
+
+/**
+ * Client side: ask whatever holds the port to prove it holds the token in `dir`. True only for a
+ * correct proof; false for a squatter, a stale worker of another data dir, or no answer.
+ */
+export async function verifyWorker(baseUrl: string, dir: string = dataDir(), timeoutMs = 2000): Promise<boolean> {
+  const token = readWorkerToken(dir);
+  if (!token) return false;
+  const nonce = newNonce();
+  try {
+    const res = await fetch(`${baseUrl}/api/auth/prove`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ nonce }),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    if (!res.ok) return false;
+    return verifyProof(token, nonce, ((await res.json()) as { proof?: unknown }).proof);
+  } catch {
+    return false;
+  }
+}
