@@ -59,7 +59,7 @@ export class TranscriptReconciler {
   constructor(
     private readonly sessions: SessionService,
     private readonly onQueued: () => void = () => undefined,
-    private readonly configDir: () => string = claudeConfigDir,
+    readonly configDir: () => string = claudeConfigDir,
   ) {}
 
   /** The checked real path of a payload's transcript_path, or null (outside the config dir, missing). */

@@ -17,6 +17,7 @@ import { describeOutage, describeWorkerError, formatSearchTable, providerFixHint
 import { formatUsageStats } from './stats.js';
 import { progressBar } from './progress.js';
 import { runReindex } from './reindex.js';
+import { registerMemoryCommands } from './forget.js';
 
 declare const __CLAUDE_MEM_VERSION__: string;
 const VERSION = typeof __CLAUDE_MEM_VERSION__ === 'string' ? __CLAUDE_MEM_VERSION__ : '0.0.0-dev';
@@ -315,6 +316,21 @@ program
   });
 
 program
+  .command('backfill')
+  .description('import past Claude Code sessions from their transcripts (estimate of tokens and cost first)')
+  .option('--project <name>', 'only this project')
+  .option('--since <date>', 'only sessions active since this date (YYYY-MM-DD or ISO time)')
+  .option('--dry-run', 'show what would be imported and the estimate; import nothing')
+  .option('--yes', 'do not ask before spending tokens')
+  .action(async (opts: { project?: string; since?: string; dryRun?: boolean; yes?: boolean }) => {
+    const { runBackfill } = await import('./backfill.js');
+    await runBackfill(opts, async () => {
+      await ensureWorker();
+      return workerBaseUrl();
+    }).catch((e: unknown) => fail(workerFailure(e)));
+  });
+
+program
   .command('reindex')
   .description('embed every observation for vector search (CLAUDE_MEM_EMBEDDINGS), with a progress bar')
   .option('--reset', 'drop the stored vectors first: needed after changing the embedding model')
@@ -389,6 +405,8 @@ queueCmd
     }
     console.log(retried.size ? `Queued ${retried.size} dead-lettered event${retried.size === 1 ? '' : 's'} again.` : 'No dead letters to retry.');
   });
+
+registerMemoryCommands(program, { api, ensureWorker, fail });
 
 program
   .command('paths')

@@ -20,6 +20,7 @@ import {
   initBody,
   summarizeBody,
   toolEventBody,
+  transcriptImportBody,
 } from '../../api/schemas.js';
 import type { WorkerDeps } from '../WorkerDeps.js';
 import { fileContext } from '../../recall/fileContext.js';
@@ -116,6 +117,17 @@ export function sessionRoutes(deps: WorkerDeps): Hono {
     await deps.sessions.endSession(b.session_id);
     deps.wakeAgent();
     return c.json({});
+  });
+
+  // `claude-mem backfill`: import one past session from its transcript (idempotent: what is
+  // already in memory, or was imported before, is not queued again).
+  app.post('/api/transcripts/import', async (c) => {
+    const b = await parseEdgeBody(c, transcriptImportBody);
+    const r = await reconciler.reconcile(b.transcript_path);
+    if (!r) {
+      return c.json({ error: `transcript_path: not a transcript file inside ${reconciler.configDir()}/projects (the worker's Claude config dir); only Claude Code's own transcripts are read` }, 400);
+    }
+    return c.json(r);
   });
 
   app.post('/api/sessions/init', async (c) => {
