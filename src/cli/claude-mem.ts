@@ -18,6 +18,7 @@ import { formatUsageStats } from './stats.js';
 import { progressBar } from './progress.js';
 import { runReindex } from './reindex.js';
 import { registerMemoryCommands } from './forget.js';
+import { registerMemoryCommands } from './forget.js';
 
 declare const __CLAUDE_MEM_VERSION__: string;
 const VERSION = typeof __CLAUDE_MEM_VERSION__ === 'string' ? __CLAUDE_MEM_VERSION__ : '0.0.0-dev';
@@ -405,6 +406,8 @@ queueCmd
     }
     console.log(retried.size ? `Queued ${retried.size} dead-lettered event${retried.size === 1 ? '' : 's'} again.` : 'No dead letters to retry.');
   });
+
+registerMemoryCommands(program, { api, ensureWorker, fail });
 
 registerMemoryCommands(program, { api, ensureWorker, fail });
 

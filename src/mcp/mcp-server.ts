@@ -9,6 +9,8 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { fence, instructionFlag, neutraliseMarkup, observationTextFields } from '../recall/fence.js';
+import { freshnessNote } from '../recall/ContextBuilder.js';
+import type { ForgetReceipt } from '../store/forgetTypes.js';
 import { loadSettings } from '../config/SettingsManager.js';
 import { DATE_BOUND_HELP, parseDateBound } from '../lib/dateRange.js';
 import { OBSERVATION_TYPES, type Observation, type PromptRow, type Summary, type TimelineItem } from '../api/types.js';
@@ -51,6 +53,23 @@ const getObservationsShape = {
     .max(50, 'ids takes at most 50 ids per call; split the list'),
   project: z.string().min(1).optional().describe('Only return observations of this project.'),
 };
+
+const forgetShape = {
+  query: z.string().trim().min(1).max(1000).optional().describe('What to forget, in words: lists the matching observations and deletes nothing.'),
+  ids: z
+    .array(z.number().int().positive())
+    .min(1)
+    .max(500)
+    .optional()
+    .describe('The observation ids to delete — only ids the user confirmed from a previous forget(query=…) answer.'),
+  project: z.string().min(1).optional().describe('Only within this project.'),
+};
+
+const FORGET_DESCRIPTION = [
+  'Forget memory for real when the user asks ("forget what you noted about X"). Two steps: 1) forget(query="X")',
+  'answers with the matching observation ids and titles and deletes nothing; 2) after the user confirms, forget(ids=[…])',
+  'deletes exactly those ids (row, search index, vector, queued events) and records tombstones so they never come back.',
+].join(' ');
 
 const SEARCH_DESCRIPTION = [
   "Search claude-mem's long-term memory of past sessions (observations: bugfixes, features, decisions,",
@@ -142,7 +161,56 @@ export function createMcpServer(deps: McpServerDeps): McpServer {
       }),
   );
 
+  server.registerTool(
+    'forget',
+    { title: 'Forget memory', description: FORGET_DESCRIPTION, inputSchema: forgetShape },
+    async (args) => {
+      if (args.ids === undefined && args.query === undefined) {
+        return toolError('forget needs `query` (to list what matches; nothing is deleted) or `ids` (confirmed ids to delete).');
+      }
+      return call(async (client) => {
+        if (args.ids) {
+          const ids = [...new Set(args.ids)];
+          const r = await client.request<ForgetReceipt>('POST', '/api/forget', { body: { ids, project: args.project } });
+          return formatForgotten(ids, r);
+        }
+        const r = await client.request<ForgetReceipt>('POST', '/api/forget', { body: { query: args.query, project: args.project, dryRun: true } });
+        const rows = r.ids.observations.length ? await client.getObservations(r.ids.observations.slice(0, 50)) : [];
+        return formatForgetCandidates(args.query!, r, rows);
+      });
+    },
+  );
+
   return server;
+}
+
+/** Step 1 of forget: what matches, with ids; nothing deleted. */
+export function formatForgetCandidates(query: string, r: ForgetReceipt, rows: Observation[]): string {
+  if (!r.ids.observations.length) return `No observation matches "${query}": nothing to forget.`;
+  const lines = [`${r.ids.observations.length} observation${r.ids.observations.length === 1 ? '' : 's'} match "${query}" (nothing was deleted):`];
+  const byId = new Map(rows.map((o) => [o.id, o]));
+  for (const id of r.ids.observations) {
+    const o = byId.get(id);
+    lines.push(o ? `#${o.id}  ${stamp(o)}  ${o.type}  ${oneLine(o.title)}` : `#${id}`);
+  }
+  if (r.summaries || r.prompts) {
+    lines.push(`Also matching: ${r.summaries} session summar${r.summaries === 1 ? 'y' : 'ies'} and ${r.prompts} prompt(s); the user can remove those with \`claude-mem forget --query\`.`);
+  }
+  lines.push('', 'Ask the user which to forget, then call forget(ids=[…]) with exactly those ids.');
+  return lines.join('\n');
+}
+
+/** Step 2 of forget: the receipt. */
+export function formatForgotten(requested: number[], r: ForgetReceipt): string {
+  const gone = new Set(r.ids.observations);
+  const missing = requested.filter((id) => !gone.has(id));
+  const lines = [
+    r.observations
+      ? `Forgot ${r.observations} observation${r.observations === 1 ? '' : 's'} (${r.ids.observations.map((id) => `#${id}`).join(', ')}); removed ${r.queuedEvents} queued event(s) and ${r.vectors} vector(s). They will not come back.`
+      : 'Nothing was forgotten.',
+  ];
+  if (missing.length) lines.push(`Not found (already gone, or not in that project): ${missing.map((id) => `#${id}`).join(', ')}`);
+  return lines.join('\n');
 }
 
 /**
@@ -202,7 +270,7 @@ export function formatSearch(
     lines.push(`Observations matching "${query}"${scope} (${r.observations.length}):`);
     for (const o of r.observations) {
       const where = manyProjects ? `  [${o.project}]` : '';
-      lines.push(`#${o.id}  ${stamp(o)}  ${o.type}  ${oneLine(o.title)}  (~${estimateTokens(o)} tokens)${where}${flagNote(o)}`);
+      lines.push(`#${o.id}  ${stamp(o)}  ${o.type}  ${oneLine(o.title)}  (~${estimateTokens(o)} tokens)${where}${flagNote(o)}${freshnessNote(o)}`);
     }
     if (r.observations.length >= page.limit) {
       lines.push(`More may match: repeat with offset=${page.offset + page.limit}.`);
@@ -230,7 +298,7 @@ export function formatTimeline(anchor: number | null, items: TimelineItem[], que
   for (const item of items) {
     const mark = item.kind === 'observation' && item.id === anchor ? '→ ' : '  ';
     if (item.kind === 'observation') {
-      lines.push(`${mark}#${item.id}  ${stamp(item)}  ${item.type}  ${oneLine(item.title)}  (~${estimateTokens(item)} tokens)`);
+      lines.push(`${mark}#${item.id}  ${stamp(item)}  ${item.type}  ${oneLine(item.title)}  (~${estimateTokens(item)} tokens)${freshnessNote(item)}`);
     } else if (item.kind === 'summary') {
       lines.push(`${mark}S${item.id}  ${stamp(item)}  session  ${clip(oneLine(item.request), 120)} → ${clip(oneLine(item.completed), 120)}`);
     } else {
@@ -248,6 +316,8 @@ export function formatObservations(requested: number[], rows: Observation[]): st
     const lines = [`## #${o.id} ${oneLine(o.title)}`, `Type: ${o.type} · Date: ${stamp(o)} · Project: ${o.project}`];
     if (o.agent_id) lines.push(`Subagent: ${o.agent_id}`);
     if (flagNote(o)) lines.push(`Flagged:${flagNote(o)}`);
+    if (freshnessNote(o)) lines.push(`Status:${freshnessNote(o)}`);
+    if (o.edited_at) lines.push(`Corrected: ${o.edited_at}`);
     if (o.subtitle) lines.push(`Subtitle: ${oneLine(o.subtitle)}`);
     if (o.facts?.length) lines.push('Facts:', ...o.facts.map((f) => `- ${oneLine(f)}`));
     if (o.narrative) lines.push('Narrative:', o.narrative.trim());
