@@ -1,5 +1,6 @@
 // The worker's HTTP API as the viewer calls it (same origin; SPEC §8.1). The shapes are the wire
 // contract's (api/types.ts), imported as types only: the browser bundle gets no server code.
+import type { ForgetReceipt, ObservationPatch } from '../store/forgetTypes.js';
 import type {
   CredentialsResponse,
   HealthResponse,
@@ -75,6 +76,11 @@ export const api = {
     request<SearchResults>('GET', `/api/search${qs(q)}`),
   queue: () => request<QueueResponse>('GET', '/api/queue'),
   retryDead: (id: number) => request<RetryDeadResponse>('POST', `/api/queue/dead/${id}/retry`),
+  /** Forgets one observation for real; answers the receipt (counts per kind). */
+  forgetObservation: (id: number) => request<ForgetReceipt>('DELETE', `/api/observations/${id}`),
+  editObservation: (id: number, patch: ObservationPatch) => request<Observation>('PATCH', `/api/observations/${id}`, patch),
+  /** by: the newer observation's id, or null to make this one current again. */
+  supersede: (id: number, by: number | null) => request<Observation>('POST', `/api/observations/${id}/supersede`, { by }),
   logs: (file: 'worker' | 'error', lines: number) => request<LogsResponse>('GET', `/api/logs${qs({ file, lines })}`),
   settings: () => request<SettingsResponse>('GET', '/api/settings'),
   saveSettings: (values: Record<string, string>) =>
