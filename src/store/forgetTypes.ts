@@ -81,3 +81,12 @@ export const tombstoneKeys = {
 
 /** seen_tool_uses.seen_at of a forgotten event: never pruned, so a replay stays a duplicate. */
 export const FOREVER = 8_640_000_000_000_000;
+
+/**
+ * Search ranks superseded observations below current ones (a stable partition: each group keeps
+ * its relevance order). Date-ordered listings keep their order.
+ */
+export function currentFirst<T extends { superseded_by?: number | null }>(rows: T[], orderBy?: string): T[] {
+  if (orderBy === 'date_asc' || orderBy === 'date_desc' || !rows.some((r) => r.superseded_by)) return rows;
+  return [...rows.filter((r) => !r.superseded_by), ...rows.filter((r) => r.superseded_by)];
+}

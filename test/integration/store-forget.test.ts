@@ -204,6 +204,14 @@ describe.each(BACKENDS)('$name store: forget, correct, supersede', (backend) => 
     const exported = await exportMemory(store);
     expect(exported.observations.find((o) => o.id === b.id)?.superseded_by).toBe(c.id);
 
+    // Search ranks the superseded one below the current one, however well it matches.
+    const strong = await store.sessions.insertObservation(obs({ title: 'Widget cache widget cache widget cache', narrative: 'widget cache widget cache' }));
+    const weak = await store.sessions.insertObservation(obs({ title: 'Widget cache notes', narrative: 'moved elsewhere' }));
+    const rank = async () => (await store.search.search({ query: 'widget cache' })).observations.map((o) => o.id).filter((id) => id === strong.id || id === weak.id);
+    expect(await rank()).toEqual([strong.id, weak.id]);
+    await store.sessions.supersede(strong.id, weak.id);
+    expect(await rank()).toEqual([weak.id, strong.id]);
+
     // Forgetting the newer one makes the older current again.
     await forgetMemory(store, { ids: [c.id] });
     const [ob] = await store.sessions.getObservations([b.id]);

@@ -15,6 +15,7 @@ import {
   reciprocalRankFusion,
 } from '../rankFusion.js';
 import { toObservation, toPrompt, toSummary } from '../../store/rows.js';
+import { currentFirst } from '../../store/forgetTypes.js';
 import type { SearchRepository, VectorRanker } from '../../store/Store.js';
 import type { Pool } from '../../store/postgres/pgClient.js';
 import { expandProjects, OBS_COLS, PROMPT_COLS, SUMMARY_COLS } from '../../store/postgres/pgRows.js';
@@ -134,7 +135,9 @@ export class PgSearchIndex implements SearchRepository {
     const projects = await expandProjects(this.pool, projectsOf(q));
     const [observations, sessions, prompts] = await Promise.all([
       kinds.includes('observations')
-        ? this.weighTerms(terms, queryPhrases(q.query ?? '')).then((w) => this.searchObservations(q, projects, w, limit, offset))
+        ? this.weighTerms(terms, queryPhrases(q.query ?? ''))
+            .then((w) => this.searchObservations(q, projects, w, limit, offset))
+            .then((rows) => currentFirst(rows, q.orderBy))
         : [],
       kinds.includes('sessions') ? this.searchSummaries(q, projects, tsq, limit, offset) : [],
       kinds.includes('prompts') ? this.searchPrompts(q, projects, tsq, limit, offset) : [],

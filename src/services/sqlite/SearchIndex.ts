@@ -14,6 +14,7 @@ import {
   type ScoredId,
 } from '../rankFusion.js';
 import { toObservation, toPrompt, toSummary } from '../../store/rows.js';
+import { currentFirst } from '../../store/forgetTypes.js';
 
 // bm25 column weights for observations_fts (title, subtitle, narrative, facts, concepts,
 // search_terms, files_read, files_modified). Equal:
@@ -136,7 +137,7 @@ export class SearchIndex {
     const match = matchTerms(terms);
     return {
       observations: kinds.includes('observations')
-        ? await this.searchObservations(q, { terms: await this.pruner.select(terms), phrases }, limit, offset)
+        ? currentFirst(await this.searchObservations(q, { terms: await this.pruner.select(terms), phrases }, limit, offset), q.orderBy)
         : [],
       sessions: kinds.includes('sessions') ? this.searchSummaries(q, match, limit, offset) : [],
       prompts: kinds.includes('prompts') ? this.searchPrompts(q, match, limit, offset) : [],
