@@ -3,8 +3,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, expect, it } from 'vitest';
-import { openStore, type SqliteStore } from '../../src/store/sqlite/SqliteStore.js';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { openStore } from '../../src/store/sqlite/SqliteStore.js';
+import { openPgStore } from '../../src/store/postgres/PgStore.js';
+import type { Store } from '../../src/store/Store.js';
+import { dropDatabase, freshDatabase, postgresMissing, POSTGRES_SUITE, stopPgServer } from '../helpers/postgres.js';
+import { canRun } from '../helpers/requirements.js';
 import { EventBus } from '../../src/lib/EventBus.js';
 import { MemoryAgent } from '../../src/agent/MemoryAgent.js';
 import type { Provider, SendRequest } from '../../src/agent/providers/providers.js';
@@ -16,7 +20,36 @@ import { fileContext } from '../../src/recall/fileContext.js';
 
 const DATA_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'cm-trust-data-'));
 process.env.CLAUDE_MEM_DATA_DIR = DATA_DIR;
-afterAll(() => fs.rmSync(DATA_DIR, { recursive: true, force: true }));
+afterAll(async () => {
+  fs.rmSync(DATA_DIR, { recursive: true, force: true });
+  await stopPgServer();
+});
+
+/** Both stores, as in test/unit/store.test.ts: the embedded SQLite one and PostgreSQL (team mode). */
+const BACKENDS: Array<{ name: string; open: () => Promise<Store> }> = [
+  {
+    name: 'sqlite',
+    open: async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cm-trust-'));
+      const store = openStore(path.join(dir, 'claude-mem.db'));
+      cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }), () => store.close());
+      return store;
+    },
+  },
+  ...(canRun(POSTGRES_SUITE, postgresMissing())
+    ? [
+        {
+          name: 'postgres',
+          open: async () => {
+            const url = await freshDatabase();
+            const store = await openPgStore(url, { identity: { author: 'tester@host', owner: 'tester@host#trust' } });
+            cleanups.push(() => dropDatabase(url), () => store.close());
+            return store;
+          },
+        },
+      ]
+    : []),
+];
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -36,10 +69,8 @@ function tempProject(): { root: string; file: string } {
   return { root, file };
 }
 
-function setup(reply: (req: SendRequest) => string): { store: SqliteStore; requests: SendRequest[]; agent: MemoryAgent } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cm-trust-'));
-  const store = openStore(path.join(dir, 'claude-mem.db'));
-  cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }), () => store.close());
+async function setup(open: () => Promise<Store>, reply: (req: SendRequest) => string): Promise<{ store: Store; requests: SendRequest[]; agent: MemoryAgent }> {
+  const store = await open();
   const requests: SendRequest[] = [];
   const provider: Provider = {
     info: { provider: 'scripted', model: 'm', baseUrlHost: 'h', baseUrl: 'http://h' },
@@ -77,7 +108,7 @@ function observationXml(title: string, file: string, extra = ''): string {
     `<files_modified><file>${file}</file></files_modified>${extra}</observation>`;
 }
 
-async function waitForObservations(store: SqliteStore, n: number): Promise<Observation[]> {
+async function waitForObservations(store: Store, n: number): Promise<Observation[]> {
   const deadline = Date.now() + 10_000;
   for (;;) {
     const { observations } = await store.sessions.listObservations({ limit: 50 });
@@ -87,10 +118,11 @@ async function waitForObservations(store: SqliteStore, n: number): Promise<Obser
   }
 }
 
+describe.each(BACKENDS)('$name store', (backend) => {
 it('supersede through the memory agent: shown the related observation with its id, it retires it; it leaves context, is linked, and is reversible', async () => {
   const { root, file } = tempProject();
   const project = path.basename(root);
-  const { store, requests, agent } = setup((req) => {
+  const { store, requests, agent } = await setup(backend.open, (req) => {
     const turn = lastUser(req);
     const m = /#(\d+) \[change\] Server listens on port 3000/.exec(turn);
     return m
@@ -125,7 +157,7 @@ it('supersede through the memory agent: shown the related observation with its i
 it('stale: a changed file marks the observation in context, search and get_observations; reverting removes the mark', async () => {
   const { root, file } = tempProject();
   const project = path.basename(root);
-  const { store, agent } = setup(() => observationXml('Port is configured in app.ts', file));
+  const { store, agent } = await setup(backend.open, () => observationXml('Port is configured in app.ts', file));
   await store.sessions.upsertSession({ contentSessionId: 's1', project, cwd: root });
   await store.queue.enqueue('s1', project, edit('toolu_1', file, root));
   agent.wake(); // as the worker does for every acknowledged event
@@ -153,4 +185,5 @@ it('stale: a changed file marks the observation in context, search and get_obser
 
   fs.rmSync(file);
   expect((await store.sessions.getObservations([o.id]))[0].stale).toBe(true);
+});
 });
