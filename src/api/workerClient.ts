@@ -20,6 +20,7 @@ import type {
   TimelineParams,
   TimelineResponse,
 } from './types.js';
+import { challengeWorker, readWorkerToken } from '../config/workerToken.js';
 
 export const DEFAULT_WORKER_HOST = '127.0.0.1';
 export const DEFAULT_WORKER_PORT = 37777;
@@ -33,6 +34,25 @@ export interface WorkerClientOptions {
   timeoutMs?: number;
   /** Environment to read `CLAUDE_MEM_WORKER_HOST`/`_PORT` from. Default `process.env`. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * The worker token (worker/auth.ts). Default: read from <data dir>/worker.token before each
+   * request; null sends none. It is sent only after the listener proved it holds the same token.
+   */
+  token?: string | null;
+}
+
+/**
+ * Something answers at the worker's address but cannot prove it holds this user's token: another
+ * user's process squatting the port, or a worker of an older version. The token was not sent.
+ */
+export class WorkerImpostorError extends Error {
+  constructor(readonly baseUrl: string) {
+    super(
+      `something at ${baseUrl} answers but cannot prove it is your claude-mem worker (another user's process may hold the port, ` +
+        'or an old worker is still running); your token was not sent. Stop that process, or set CLAUDE_MEM_WORKER_PORT to a free port.',
+    );
+    this.name = 'WorkerImpostorError';
+  }
 }
 
 /** Nothing answered at the worker's address (refused, reset, timed out). */
@@ -117,6 +137,15 @@ export function createWorkerClient(options: WorkerClientOptions = {}): WorkerCli
     // The only place a request's headers are set.
     const headers: Record<string, string> = {};
     if (opts.body !== undefined) headers['content-type'] = 'application/json';
+    // The token goes only to a listener that just proved it holds it (challenge–response): a
+    // process squatting the port while the worker is down learns nothing.
+    const token = options.token === undefined ? readWorkerToken() : options.token;
+    if (token) {
+      const check = await challengeWorker(baseUrl, token, Math.min(opts.timeoutMs ?? defaultTimeout, 5000));
+      if (check === 'unreachable') throw new WorkerUnreachableError(baseUrl, 'no answer to the identity check');
+      if (check === 'impostor') throw new WorkerImpostorError(baseUrl);
+      headers.authorization = `Bearer ${token}`;
+    }
     let res: Response;
     try {
       res = await fetch(url, {

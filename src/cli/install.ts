@@ -15,6 +15,7 @@ import { claudeConfigDir, claudeSettingsPath, dataDir, ensureDataDir } from '../
 import { loadSettings } from '../config/SettingsManager.js';
 import { parseJsonText, writeFileAtomic } from '../lib/fsutil.js';
 import { TranscriptState } from '../capture/transcriptState.js';
+import { ensureWorkerToken } from '../config/workerToken.js';
 
 export const MARKETPLACE = 'claude-mem-local';
 export const PLUGIN_ID = `claude-mem@${MARKETPLACE}`;
@@ -119,14 +120,28 @@ export const hookUrl = (host: string, port: number, event: string): string =>
 
 const quote = (p: string) => `"${p.replace(/(["\\$`])/g, '\\$1')}"`;
 
-export function hooksConfig(packageRoot: string, mode: HookMode, addr: { host: string; port: number }): Json {
+/**
+ * http hooks carry the hook credential (config/workerToken.ts) in a header: it only records events
+ * (POST capture routes), so whoever holds the port gains nothing that reads memory. It is written
+ * literally into hooks.json because the plugin dir is inside the 0700 data dir — an env var would
+ * have to live in every shell's environment, readable by other tools of the user and easy to leak
+ * into logs; the file is readable by the user alone.
+ */
+export function hooksConfig(packageRoot: string, mode: HookMode, addr: { host: string; port: number }, hookCredential?: string): Json {
   const command = (event: string, timeout: number) => ({
     type: 'command',
     command: `node ${quote(path.join(packageRoot, 'dist', 'hooks', `${COMMAND_BUNDLES[event]}.cjs`))}`,
     timeout,
   });
   const entry = (event: string) =>
-    mode === 'http' ? { type: 'http', url: hookUrl(addr.host, addr.port, event), timeout: HTTP_EVENTS[event] } : command(event, HTTP_EVENTS[event]);
+    mode === 'http'
+      ? {
+          type: 'http',
+          url: hookUrl(addr.host, addr.port, event),
+          timeout: HTTP_EVENTS[event],
+          ...(hookCredential ? { headers: { Authorization: `Bearer ${hookCredential}` } } : {}),
+        }
+      : command(event, HTTP_EVENTS[event]);
   const hooks: Json = { SessionStart: [{ hooks: [command('SessionStart', 10)] }] };
   for (const event of Object.keys(HTTP_EVENTS)) {
     const matcher = event === 'PreToolUse' ? 'Read' : event.startsWith('PostToolUse') ? '*' : undefined;
@@ -169,7 +184,9 @@ export function writePlugin(packageRoot: string, mode: HookMode, addr = workerAd
       owner: { name: 'claude-mem' },
       plugins: [{ name: 'claude-mem', source: './', description: 'Persistent memory for Claude Code' }],
     }) || changed;
-  changed = writeJson(path.join(dir, 'hooks', 'hooks.json'), hooksConfig(packageRoot, mode, addr)) || changed;
+  // The token is created here if the worker never ran, so the hooks carry a credential from the start.
+  const { hookCredential } = ensureWorkerToken();
+  changed = writeJson(path.join(dir, 'hooks', 'hooks.json'), hooksConfig(packageRoot, mode, addr, hookCredential)) || changed;
   changed =
     writeJson(path.join(dir, '.mcp.json'), {
       mcpServers: { 'mem-search': { command: 'node', args: [path.join(packageRoot, 'dist', 'mcp', 'mcp-server.js')] } },

@@ -13,134 +13,33 @@
 //   (a restart logs the viewer out).
 // The worker proves it holds the token without sending it: POST /api/auth/prove answers
 // HMAC(token, "proof" ‖ nonce) for a client-chosen nonce (a squatter cannot).
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import { Hono } from 'hono';
 import { dataDir } from '../config/paths.js';
 import { createLogger } from '../config/logger.js';
-import { setKnownSecrets } from '../lib/redact.js';
+import { challengeWorker, ensureWorkerToken, proveToken, readWorkerToken, safeEqual, workerTokenPath } from '../config/workerToken.js';
 
-export const TOKEN_FILE = 'worker.token';
-export const HOOK_CREDENTIAL_FILE = 'hook.credential';
+export {
+  deriveHookCredential,
+  ensureWorkerToken,
+  hookCredentialPath,
+  newNonce,
+  proveToken,
+  readHookCredential,
+  readWorkerToken,
+  verifyProof,
+  workerTokenPath,
+} from '../config/workerToken.js';
+
 export const SESSION_COOKIE = 'cm_session';
 
-const TOKEN_RE = /^cmw_[0-9a-f]{64}$/;
-const HOOK_DOMAIN = 'claude-mem hook credential v1';
-const PROOF_DOMAIN = 'claude-mem worker proof v1\n';
 /** A one-time viewer code is good for this long, once. */
 const CODE_TTL_MS = 2 * 60 * 1000;
 /** A viewer session lasts this long (or until the worker restarts). */
 const SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 /** Live codes and sessions kept at most (a flood of `open` calls cannot grow memory). */
 const MAX_LIVE = 256;
-
-export const workerTokenPath = (dir: string = dataDir()): string => path.join(dir, TOKEN_FILE);
-export const hookCredentialPath = (dir: string = dataDir()): string => path.join(dir, HOOK_CREDENTIAL_FILE);
-
-/** Equal-time comparison of two strings of any length (both hashed first, so lengths leak nothing). */
-export function safeEqual(a: string, b: string): boolean {
-  const ha = createHash('sha256').update(a, 'utf8').digest();
-  const hb = createHash('sha256').update(b, 'utf8').digest();
-  return timingSafeEqual(ha, hb) && a.length === b.length;
-}
-
-export function deriveHookCredential(token: string): string {
-  return `cmh_${createHmac('sha256', token).update(HOOK_DOMAIN).digest('hex')}`;
-}
-
-/** What the worker answers to a nonce: proves it holds `token` without revealing it. */
-export function proveToken(token: string, nonce: string): string {
-  return createHmac('sha256', token).update(PROOF_DOMAIN + nonce).digest('hex');
-}
-
-export function verifyProof(token: string, nonce: string, proof: unknown): boolean {
-  return typeof proof === 'string' && safeEqual(proof, proveToken(token, nonce));
-}
-
-/** A fresh nonce for a challenge (clients call this before trusting whatever holds the port). */
-export function newNonce(): string {
-  return randomBytes(32).toString('hex');
-}
-
-function narrowMode(file: string): void {
-  if (process.platform === 'win32') return;
-  if (fs.statSync(file).mode & 0o077) fs.chmodSync(file, 0o600);
-}
-
-/** Write `text` to a new file that only the owner can read; false when it already exists. */
-function createExclusive(file: string, text: string): boolean {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY, 0o600);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw err;
-  }
-  try {
-    fs.writeSync(fd, text);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  return true;
-}
-
-/** The token in `dir`, or null when there is none (the worker has never started there). */
-export function readWorkerToken(dir: string = dataDir()): string | null {
-  let text: string;
-  try {
-    text = fs.readFileSync(workerTokenPath(dir), 'utf8').trim();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
-  return TOKEN_RE.test(text) ? text : null;
-}
-
-/** The hook credential in `dir`, or null. */
-export function readHookCredential(dir: string = dataDir()): string | null {
-  try {
-    const text = fs.readFileSync(hookCredentialPath(dir), 'utf8').trim();
-    return /^cmh_[0-9a-f]{64}$/.test(text) ? text : null;
-  } catch {
-    return null;
-  }
-}
-
-/**
- * The worker's token, created on first start (0600, 256 random bits; two workers racing agree on
- * whichever file was created first). A file holding anything else is replaced, with a warning.
- * Also writes the hook credential next to it and registers both with the redactor.
- */
-export function ensureWorkerToken(dir: string = dataDir()): { token: string; hookCredential: string } {
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const file = workerTokenPath(dir);
-  let token = readWorkerToken(dir);
-  if (!token) {
-    const fresh = `cmw_${randomBytes(32).toString('hex')}`;
-    if (!createExclusive(file, fresh + '\n')) {
-      token = readWorkerToken(dir);
-      if (!token) {
-        createLogger('auth').warn(`${file} did not hold a worker token; replacing it (clients re-read it on their next request).`);
-        fs.rmSync(file, { force: true });
-        createExclusive(file, fresh + '\n');
-        token = fresh;
-      }
-    } else token = fresh;
-  }
-  narrowMode(file);
-  const hookCredential = deriveHookCredential(token);
-  const hookFile = hookCredentialPath(dir);
-  if (readHookCredential(dir) !== hookCredential) {
-    fs.rmSync(hookFile, { force: true });
-    createExclusive(hookFile, hookCredential + '\n');
-  }
-  narrowMode(hookFile);
-  setKnownSecrets('worker-token', [token, hookCredential]);
-  return { token, hookCredential };
-}
 
 // ---- routes and scopes ---------------------------------------------------------------------
 
@@ -340,24 +239,8 @@ export function authRoutes(state: AuthState): Hono {
   return app;
 }
 
-/**
- * Client side: ask whatever holds the port to prove it holds the token in `dir`. True only for a
- * correct proof; false for a squatter, a stale worker of another data dir, or no answer.
- */
+/** True when whatever holds `baseUrl` proves it holds the token in `dir`. */
 export async function verifyWorker(baseUrl: string, dir: string = dataDir(), timeoutMs = 2000): Promise<boolean> {
   const token = readWorkerToken(dir);
-  if (!token) return false;
-  const nonce = newNonce();
-  try {
-    const res = await fetch(`${baseUrl}/api/auth/prove`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ nonce }),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    if (!res.ok) return false;
-    return verifyProof(token, nonce, ((await res.json()) as { proof?: unknown }).proof);
-  } catch {
-    return false;
-  }
+  return token !== null && (await challengeWorker(baseUrl, token, timeoutMs)) === 'verified';
 }

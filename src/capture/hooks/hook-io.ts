@@ -6,6 +6,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { hookStatePath } from '../../config/paths.js';
 import { loadSettings, type Settings } from '../../config/SettingsManager.js';
+import { readHookCredential } from '../../config/workerToken.js';
 
 export type HookInput = Record<string, unknown> & { session_id?: string; cwd?: string; hook_event_name?: string };
 export type HookOutput = Record<string, unknown>;
@@ -108,6 +109,11 @@ export function workerTarget(settings: Settings): WorkerTarget {
   };
 }
 
+function hookAuth(): Record<string, string> {
+  const credential = readHookCredential();
+  return credential ? { authorization: `Bearer ${credential}` } : {};
+}
+
 /** One HTTP request to the worker. Rejects with WorkerUnreachable on connection problems. */
 export function request(
   target: WorkerTarget,
@@ -124,7 +130,9 @@ export function request(
         port: target.port,
         method,
         path,
-        headers: payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {},
+        // The hook credential (narrow: it only records events), never the worker token: this
+        // request goes to whatever holds the port.
+        headers: { ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}), ...hookAuth() },
         timeout: timeoutMs,
       },
       (res) => {
