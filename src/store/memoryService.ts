@@ -29,7 +29,8 @@ function queryStems(query: string): string[] {
  */
 function mentions(text: string, stems: string[]): boolean {
   const t = text.toLowerCase();
-  return stems.every((s) => t.includes(s));
+  // Each word must start a word of the text ("42" is not in "142"); stems are letters and digits only.
+  return stems.every((s) => new RegExp(`(?:^|[^\\p{L}\\p{N}_])${s}`, 'u').test(t));
 }
 
 /** How many search hits a query forget may take at once (a dry run shows them first). */
