@@ -12,6 +12,7 @@ import type { Store } from '../../src/store/Store.js';
 import type { ObservationInput, QueuedEvent } from '../../src/api/types.js';
 import { exportMemory, importMemory } from '../../src/store/importExport.js';
 import { forgetMemory } from '../../src/store/memoryService.js';
+import { RoutingStore, shareRule } from '../../src/store/RoutingStore.js';
 import { dropDatabase, freshDatabase, postgresMissing, POSTGRES_SUITE, stopPgServer } from '../helpers/postgres.js';
 import { canRun } from '../helpers/requirements.js';
 
@@ -236,6 +237,40 @@ describe('import re-links supersede to the imported rows', () => {
       expect(n.edited_at).toBe('2026-02-01T00:00:00.000Z');
     } finally {
       await s.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe.skipIf(!BACKENDS.some((b) => b.name === 'postgres'))('team mode (routing store): forget reaches both stores', () => {
+  it('forgets by id in the store that holds it, and a session or project in both', async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cm-forget-team-'));
+    const url = await freshDatabase();
+    const local = openStore(path.join(dir, 'local.db'));
+    const shared = await openPgStore(url, { identity });
+    const team = new RoutingStore(local, shared, shareRule('team-*'));
+    try {
+      await team.sessions.upsertSession({ contentSessionId: 'ls', project: 'solo', cwd: '/solo' });
+      await team.sessions.upsertSession({ contentSessionId: 'ts', project: 'team-app', cwd: '/team' });
+      const a = await team.sessions.insertObservation(obs({ content_session_id: 'ls', project: 'solo', title: `Local ${CANARY}`, narrative: 'l' }));
+      const b = await team.sessions.insertObservation(obs({ content_session_id: 'ts', project: 'team-app', title: `Shared ${CANARY}`, narrative: 's' }));
+      const dry = await forgetMemory(team, { ids: [a.id, b.id], dryRun: true });
+      expect(dry.observations).toBe(2);
+      const r = await forgetMemory(team, { ids: [a.id, b.id] });
+      expect(r.observations).toBe(2);
+      expect(await team.sessions.getObservations([a.id, b.id])).toEqual([]);
+      expect(JSON.stringify(await exportMemory(team))).not.toContain(CANARY);
+      // Each store keeps its own tombstones: neither copy comes back on import.
+      const again = await importMemory(team, {
+        observations: [
+          obs({ content_session_id: 'ls', project: 'solo', title: `Local ${CANARY}`, narrative: 'l' }),
+          obs({ content_session_id: 'ts', project: 'team-app', title: `Shared ${CANARY}`, narrative: 's' }),
+        ],
+      } as never);
+      expect(again.observations.forgotten).toBe(2);
+    } finally {
+      await team.close();
+      await dropDatabase(url);
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });

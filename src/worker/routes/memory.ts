@@ -32,7 +32,14 @@ export function memoryRoutes(deps: WorkerDeps): Hono {
     const id = routeId(c, 'id', 'an observation id');
     const patch = await parseEdgeBody(c, observationPatch);
     const row = await store.sessions.editObservation(id, patch);
-    return row ? c.json(row) : c.json({ error: `observation ${id} not found` }, 404);
+    if (!row) return c.json({ error: `observation ${id} not found` }, 404);
+    // The keyword index followed the row; its vector was dropped: embed it again now, not at the next poll.
+    try {
+      deps.embeddings?.reindex({ reset: false });
+    } catch {
+      // Vectors are off or unavailable: keyword search already has the correction.
+    }
+    return c.json(row);
   });
 
   app.post('/api/observations/:id/supersede', async (c) => {
