@@ -18,6 +18,7 @@ import { formatUsageStats } from './stats.js';
 import { progressBar } from './progress.js';
 import { runReindex } from './reindex.js';
 import { registerMemoryCommands } from './forget.js';
+import { registerOpenCommand } from './open.js';
 import { registerMemoryCommands } from './forget.js';
 
 declare const __CLAUDE_MEM_VERSION__: string;
@@ -410,6 +411,7 @@ queueCmd
 registerMemoryCommands(program, { api, ensureWorker, fail });
 
 registerMemoryCommands(program, { api, ensureWorker, fail });
+registerOpenCommand(program, { api, ensureWorker });
 
 program
   .command('paths')

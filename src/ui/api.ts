@@ -18,6 +18,7 @@ import type {
   SettingsResponse,
   Summary,
 } from '../api/types.js';
+import { showLoginScreen } from './login.js';
 
 /** An HTTP error with the worker's JSON body (its `error` message and, for settings, `fields`). */
 export class ApiError extends Error {
@@ -50,6 +51,8 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
   if (!res.ok) {
     const b = parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : null;
     const msg = typeof b?.error === 'string' ? b.error : `${method} ${path} failed: HTTP ${res.status}`;
+    // Not logged in (or the worker restarted and forgot the session): say how to get in.
+    if (res.status === 401) showLoginScreen();
     throw new ApiError(res.status, msg, b);
   }
   return parsed as T;

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveHookCredential, hookCredentialPath, newNonce, proveToken, readWorkerToken, verifyWorker, workerTokenPath } from '../../src/worker/auth.js';
 import { startWorker, tempDir, type WorkerHandle } from '../helpers/worker.js';
 import { rawRequest } from './hardening-support.js';
+import { cli } from './agent-support.js';
 
 let w: WorkerHandle;
 let token: string;
@@ -156,6 +157,21 @@ describe('the viewer login', () => {
     expect((await send({ method: 'GET', path: '/api/search?query=x' }, { cookie: 'cm_session=forged' })).status).toBe(401);
     expect((await send({ method: 'POST', path: '/api/auth/logout' }, { cookie })).status).toBe(200);
     expect((await send({ method: 'GET', path: '/api/search?query=x' }, { cookie })).status).toBe(401);
+  });
+});
+
+describe('claude-mem open', () => {
+  it('prints a one-time link that logs a browser in', async () => {
+    const r = await cli(['open', '--print'], w.env);
+    expect(r.code, r.stderr).toBe(0);
+    const link = /(http:\/\/127\.0\.0\.1:\d+\/auth\/login\?code=[A-Za-z0-9_-]+)/.exec(r.stdout)?.[1];
+    expect(link, r.stdout).toBeTruthy();
+    const u = new URL(link!);
+    const login = await rawRequest(Number(u.port), 'GET', u.pathname + u.search);
+    expect(login.status).toBe(303);
+    const cookie = String(login.headers['set-cookie']).split(';')[0];
+    expect((await rawRequest(w.port, 'GET', '/api/projects', { headers: { cookie } })).status).toBe(200);
+    expect((await rawRequest(Number(u.port), 'GET', u.pathname + u.search)).status).toBe(401);
   });
 });
 
