@@ -173,7 +173,7 @@ describe('MCP server (stdio, official client) against a real worker', () => {
   it('lists the three tools with descriptions that teach the workflow', async () => {
     const { tools } = await mcp.client.listTools();
     const names = tools.map((t) => t.name).sort();
-    expect(names).toEqual(['get_observations', 'search', 'timeline']);
+    expect(names).toEqual(['forget', 'get_observations', 'search', 'timeline']);
     const search = tools.find((t) => t.name === 'search')!;
     expect(search.description).toMatch(/timeline/);
     expect(search.description).toMatch(/get_observations/);
