@@ -2,7 +2,7 @@
 // bench/results/latest.json. Each figure is a ratio against a baseline measured in the same run,
 // next to the absolute numbers. Benchmarks report; they never fail for speed.
 //
-//   node --expose-gc bench/run.mjs [--only hook,ingest,search,context,memory,tokens] [--quick]
+//   node --expose-gc bench/run.mjs [--only hook,ingest,search,context,memory,tokens,capture] [--quick]
 //
 // --quick shrinks every size (10k/100k → 2k/10k, fewer runs) for a smoke run.
 import fs from 'node:fs';
@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { contextBuild } from './context.mjs';
 import { growTo, startCorpusWorker, startHybridWorker, waitForEmbeddings } from './corpus.mjs';
+import { benchCapture } from './capture.mjs';
 import { benchHook } from './hook.mjs';
 import { benchIngest } from './ingest.mjs';
 import { ROOT, cleanupTempDirs, log, round } from './lib.mjs';
@@ -157,6 +158,12 @@ function rows(results) {
     add('tokens', 'subprocesses during session (api transport)', String(t.subprocesses.maxSubprocesses), '', '', '0', t.subprocesses.maxSubprocesses === 0);
     add('tokens', 'worker RSS after session', fmt(t.memory.rssMb, ' MB'), '', '', '≤ 150 MB', t.memory.rssMb <= 150);
   }
+  const cap = results.capture;
+  if (cap?.skipped) add('capture', 'real Claude Code session', 'skipped', '', '', '≤ 1.10×', undefined);
+  else if (cap) {
+    add('capture', `claude -p, ${cap.calls} tool calls, ${cap.hooks} hooks (median of ${cap.pairs} pairs)`, fmt(cap.withPluginMs.p50, ' ms'), `no plugin: ${fmt(cap.withoutPluginMs.p50, ' ms')}`, x(cap.ratio), '≤ 1.10×', cap.ratio <= 1.1);
+    add('capture', 'tool calls captured', `${round(cap.coverage * 100, 1)}%`, '', '', '100%', cap.coverage === 1);
+  }
   return out;
 }
 
@@ -185,6 +192,7 @@ async function main() {
   if (args.want('hook')) await step('hook', async () => (results.hook = await benchHook({ runs: args.quick ? 10 : 30 })));
   if (args.want('ingest')) await step('ingest', async () => (results.ingest = await benchIngest(args.quick ? { blocks: 4, blockSize: 50 } : {})));
   if (args.want('search') || args.want('context') || args.want('memory')) await step('corpus', () => corpusBenchmarks(results, args));
+  if (args.want('capture')) await step('capture', async () => (results.capture = await benchCapture({ pairs: 3, calls: args.quick ? 20 : 60 })));
   if (args.want('tokens')) await step('tokens', async () => (results.tokens = await benchTokens({ events: args.quick ? 100 : 1000 })));
   cleanupTempDirs();
 

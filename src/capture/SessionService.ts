@@ -77,12 +77,14 @@ export class SessionService {
   > {
     if (this.excluded(args.cwd)) return { status: 'skipped', reason: 'project excluded' };
     const { project } = resolveProject(args.cwd);
-    if (args.prompt !== undefined && args.promptKey && this.transcripts.hasPrompt(args.sessionId, args.promptKey)) {
-      return { status: 'duplicate', project };
+    if (args.prompt !== undefined && args.promptKey) {
+      // Checked and recorded before any await: the hook and a transcript read may carry the same
+      // prompt at the same moment.
+      if (this.transcripts.hasPrompt(args.sessionId, args.promptKey)) return { status: 'duplicate', project };
+      this.transcripts.addPrompt(args.sessionId, args.promptKey);
     }
     const session = await this.store.sessions.upsertSession({ contentSessionId: args.sessionId, project, cwd: args.cwd });
     if (args.prompt === undefined) return { status: 'ok', project, promptNumber: null };
-    if (args.promptKey) this.transcripts.addPrompt(args.sessionId, args.promptKey);
     if (isEntirelyPrivate(args.prompt)) {
       // The turn still counts, so its tool events can be recognised as private and dropped.
       await this.store.sessions.skipPrompt(session.id);

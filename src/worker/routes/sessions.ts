@@ -34,12 +34,31 @@ export function sessionRoutes(deps: WorkerDeps): Hono {
   const log = createLogger('capture');
   const reconciler = new TranscriptReconciler(deps.sessions, () => deps.wakeAgent());
 
+  // http hooks are answered at once and their event is stored right after, in arrival order per
+  // session (a prompt before its tool calls: the private-turn rule depends on it). Claude Code waits
+  // for each hook's answer, so a commit per tool call would add its latency to every call; an event
+  // lost to a crash in that window is recovered from the transcript at Stop/SessionEnd.
+  const chains = new Map<string, Promise<unknown>>();
+  const inOrder = (sessionId: string, what: string, work: () => Promise<unknown>): Promise<unknown> => {
+    // setImmediate: the store is synchronous (better-sqlite3), so the work must start after the
+    // answer has been written, not in the same turn of the event loop.
+    const next = (chains.get(sessionId) ?? Promise.resolve())
+      .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
+      .then(work)
+      .catch((err: unknown) => log.warn(`Storing a ${what} event failed; the transcript catch-up will retry it`, { session: sessionId, error: err instanceof Error ? err.message : String(err) }));
+    chains.set(sessionId, next);
+    void next.then(() => {
+      if (chains.get(sessionId) === next) chains.delete(sessionId);
+    });
+    return next;
+  };
+
   /** Catch up from the transcript in the background: the hook's answer never waits for it. */
   const catchUp = (transcriptPath: string | undefined, sessionId: string, cwd: string | undefined) => {
     if (!transcriptPath) return;
     if (cwd && isExcludedProject(cwd, deps.settings().CLAUDE_MEM_EXCLUDED_PROJECTS)) return;
-    reconciler
-      .reconcile(transcriptPath, { sessionId, cwd })
+    void (chains.get(sessionId) ?? Promise.resolve())
+      .then(() => reconciler.reconcile(transcriptPath, { sessionId, cwd }))
       .then((r) => {
         if (r === null) log.warn('Transcript not read: not inside the Claude config dir', { session: sessionId });
         else if (r.prompts || r.tools || r.malformed) {
@@ -66,7 +85,9 @@ export function sessionRoutes(deps: WorkerDeps): Hono {
 
   app.post('/api/hooks/UserPromptSubmit', async (c) => {
     const b = await parseEdgeBody(c, hookPromptPayload);
-    await deps.sessions.initSession({ sessionId: b.session_id, cwd: b.cwd, prompt: b.prompt, promptKey: b.prompt_id });
+    void inOrder(b.session_id, 'UserPromptSubmit', () =>
+      deps.sessions.initSession({ sessionId: b.session_id, cwd: b.cwd, prompt: b.prompt, promptKey: b.prompt_id }),
+    );
     return c.json({});
   });
 
@@ -84,17 +105,19 @@ export function sessionRoutes(deps: WorkerDeps): Hono {
   const toolHook = async (c: Context) => {
     const b = await parseEdgeBody(c, hookToolPayload);
     const failed = b.error !== undefined && (b.hook_event_name === 'PostToolUseFailure' || b.tool_response === undefined);
-    const out = await deps.sessions.recordToolEvent({
-      sessionId: b.session_id,
-      cwd: b.cwd,
-      toolName: b.tool_name,
-      toolInput: boundToJsonSize(b.tool_input ?? null),
-      ...(failed ? { error: b.error } : { toolResponse: boundToJsonSize(b.tool_response ?? null) }),
-      toolUseId: b.tool_use_id,
-      agentId: b.agent_id,
-      agentType: b.agent_type,
+    void inOrder(b.session_id, 'tool', async () => {
+      const out = await deps.sessions.recordToolEvent({
+        sessionId: b.session_id,
+        cwd: b.cwd,
+        toolName: b.tool_name,
+        toolInput: boundToJsonSize(b.tool_input ?? null),
+        ...(failed ? { error: b.error } : { toolResponse: boundToJsonSize(b.tool_response ?? null) }),
+        toolUseId: b.tool_use_id,
+        agentId: b.agent_id,
+        agentType: b.agent_type,
+      });
+      if (out.status === 'queued') deps.wakeAgent();
     });
-    if (out.status === 'queued') deps.wakeAgent();
     return c.json({});
   };
   app.post('/api/hooks/PostToolUse', toolHook);
@@ -104,8 +127,10 @@ export function sessionRoutes(deps: WorkerDeps): Hono {
     const b = await parseEdgeBody(c, hookStopPayload);
     // Summaries are per turn of the main agent; subagents' Stop events are not summarised.
     if (!b.agent_id) {
-      const out = await deps.sessions.requestSummary({ sessionId: b.session_id, cwd: b.cwd, lastAssistantMessage: b.last_assistant_message ?? '' });
-      if (out.status === 'queued') deps.wakeAgent();
+      void inOrder(b.session_id, 'Stop', async () => {
+        const out = await deps.sessions.requestSummary({ sessionId: b.session_id, cwd: b.cwd, lastAssistantMessage: b.last_assistant_message ?? '' });
+        if (out.status === 'queued') deps.wakeAgent();
+      });
     }
     catchUp(b.transcript_path, b.session_id, b.cwd);
     return c.json({});
@@ -114,8 +139,10 @@ export function sessionRoutes(deps: WorkerDeps): Hono {
   app.post('/api/hooks/SessionEnd', async (c) => {
     const b = await parseEdgeBody(c, hookEndPayload);
     catchUp(b.transcript_path, b.session_id, b.cwd);
-    await deps.sessions.endSession(b.session_id);
-    deps.wakeAgent();
+    void inOrder(b.session_id, 'SessionEnd', async () => {
+      await deps.sessions.endSession(b.session_id);
+      deps.wakeAgent();
+    });
     return c.json({});
   });
 
