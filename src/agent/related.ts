@@ -28,7 +28,14 @@ export async function relatedObservations(store: Store, batch: PendingEventRow[]
     const names = files.map((f) => path.basename(f).replace(/\.[^.]+$/, '')).filter((n) => n.length > 2);
     if (names.length) {
       const hits = await store.search.search({ query: names.join(' '), project, limit: 4, kinds: ['observations'] });
-      for (const o of hits.observations) if (!o.superseded_by && found.size < MAX_RELATED) found.set(o.id, o);
+      // Only hits that name one of the files: a hit on a shared word alone ("module") is not about
+      // this code, and would only grow the request.
+      const lower = names.map((n) => n.toLowerCase());
+      const namesOne = (o: Observation) => {
+        const text = [o.title, o.subtitle, o.narrative, ...o.facts, ...o.files_read, ...o.files_modified].join('\n').toLowerCase();
+        return lower.some((n) => text.includes(n));
+      };
+      for (const o of hits.observations) if (!o.superseded_by && found.size < MAX_RELATED && namesOne(o)) found.set(o.id, o);
     }
   }
   return [...found.values()].slice(0, MAX_RELATED).map((o) => ({
