@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveHookCredential, hookCredentialPath, newNonce, proveToken, readWorkerToken, verifyWorker, workerTokenPath } from '../../src/worker/auth.js';
 import { startWorker, tempDir, type WorkerHandle } from '../helpers/worker.js';
-import { rawRequest } from './hardening-support.js';
+import { rawRequest, runHookAsync } from './hardening-support.js';
 import { cli } from './agent-support.js';
 
 let w: WorkerHandle;
@@ -158,6 +158,24 @@ describe('the viewer login', () => {
     expect((await send({ method: 'POST', path: '/api/auth/logout' }, { cookie })).status).toBe(200);
     expect((await send({ method: 'GET', path: '/api/search?query=x' }, { cookie })).status).toBe(401);
   });
+});
+
+describe('hooks with authentication on', () => {
+  it('SessionStart verifies the worker, then injects its context; the capture hooks record with the hook credential', async () => {
+    const project = tempDir('cm-auth-proj-');
+    try {
+      const start = await runHookAsync('session-start', { session_id: 'auth-h', cwd: project, hook_event_name: 'SessionStart', source: 'startup', transcript_path: '/tmp/none.jsonl' }, w.env);
+      expect(start.code, start.stderr).toBe(0);
+      const ctx = (JSON.parse(start.stdout) as { hookSpecificOutput?: { additionalContext?: string } }).hookSpecificOutput?.additionalContext ?? '';
+      expect(ctx).toContain('<claude-mem-context>');
+      const prompt = await runHookAsync('user-prompt-submit', { session_id: 'auth-h', cwd: project, hook_event_name: 'UserPromptSubmit', prompt: 'remember the auth hooks' }, w.env);
+      expect(prompt.code, prompt.stderr).toBe(0);
+      const prompts = JSON.parse((await send({ method: 'GET', path: '/api/prompts' }, bearer(token))).text) as { prompts: Array<{ prompt_text: string }> };
+      expect(prompts.prompts.map((p) => p.prompt_text)).toContain('remember the auth hooks');
+    } finally {
+      fs.rmSync(project, { recursive: true, force: true });
+    }
+  }, 30_000);
 });
 
 describe('claude-mem open', () => {

@@ -82,6 +82,16 @@ describe('a listener squatting the worker port', () => {
     expect(tokenSent()).toEqual([]);
   });
 
+  it('the PreToolUse(Read) command hook asks it for no file context', async () => {
+    const r = await runHookAsync('pre-tool-use', { session_id: 'sq', cwd: dataDir, hook_event_name: 'PreToolUse', tool_name: 'Read', tool_input: { file_path: `${dataDir}/a.ts` } }, env());
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout || '{}') as { hookSpecificOutput?: unknown; systemMessage?: string };
+    expect(out.hookSpecificOutput).toBeUndefined();
+    expect(out.systemMessage).toMatch(/NOT your claude-mem worker/);
+    expect(seen.some((s) => s.url.startsWith('/api/file-context'))).toBe(false);
+    expect(tokenSent()).toEqual([]);
+  });
+
   it('`claude-mem worker stop` kills nothing (the pid its health names stays alive)', async () => {
     const before = seen.length;
     const r = await cli(['worker', 'stop'], env());
