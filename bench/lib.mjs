@@ -85,6 +85,7 @@ export async function startWorker(opts = {}) {
   proc.stderr.on('data', (d) => (out += d));
   const exited = new Promise((resolve) => proc.once('exit', (code) => resolve(code)));
   const url = `http://127.0.0.1:${port}`;
+  workerDirs.set(url, dataDir);
   try {
     await waitForHealth(url);
   } catch (err) {
@@ -117,14 +118,33 @@ export function nowMs() {
   return Number(process.hrtime.bigint()) / 1e6;
 }
 
+// Workers started here carry their data dir's token on every request (issue 16), so the bench runs
+// whether or not the worker enforces it.
+const workerDirs = new Map();
+
+export function authHeaders(url) {
+  const dir = workerDirs.get(new URL(url).origin);
+  if (!dir) return {};
+  try {
+    const token = fs.readFileSync(path.join(dir, 'worker.token'), 'utf8').trim();
+    return token ? { authorization: `Bearer ${token}` } : {};
+  } catch {
+    return {};
+  }
+}
+
+export function authedFetch(url, init = {}) {
+  return fetch(url, { ...init, headers: { ...authHeaders(url), ...(init.headers ?? {}) } });
+}
+
 export async function getJson(url) {
-  const res = await fetch(url);
+  const res = await authedFetch(url);
   if (!res.ok) throw new Error(`GET ${url} → ${res.status}: ${await res.text()}`);
   return res.json();
 }
 
 export async function postJson(url, body) {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await authedFetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const text = await res.text();
   if (!res.ok) throw new Error(`POST ${url} → ${res.status}: ${text.slice(0, 500)}`);
   return JSON.parse(text);
@@ -133,7 +153,7 @@ export async function postJson(url, body) {
 /** Times one GET (body fully read); returns { ms, bytes, status }. */
 export async function timedGet(url) {
   const t0 = nowMs();
-  const res = await fetch(url);
+  const res = await authedFetch(url);
   const buf = Buffer.from(await res.arrayBuffer());
   return { ms: nowMs() - t0, bytes: buf.length, status: res.status, body: buf };
 }

@@ -137,9 +137,16 @@ async function stopWorker(worker) {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function api(worker, method, pathAndQuery, body) {
+  // The worker token of its data dir (issue 16): sent to the worker this script started itself.
+  let token = '';
+  try {
+    token = fs.readFileSync(path.join(worker.dataDir, 'worker.token'), 'utf8').trim();
+  } catch {
+    /* an older worker without a token */
+  }
   const res = await fetch(`${worker.base}${pathAndQuery}`, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: body === undefined ? undefined : JSON.stringify(body),
     signal: AbortSignal.timeout(300_000),
   });

@@ -93,6 +93,7 @@ export async function startWorker(opts: StartWorkerOptions = {}): Promise<Worker
   proc.stdout!.on('data', (d) => (out += d));
   proc.stderr!.on('data', (d) => (out += d));
   const url = `http://127.0.0.1:${port}`;
+  registerWorkerDir(url, dataDir);
   try {
     await waitForHealth(url);
   } catch (err) {
@@ -162,14 +163,42 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv, input?: string) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+// ---- the worker token (issue 16) -----------------------------------------------------------------
+// Workers started here are ours: requests to them carry the token of their data dir, so tests
+// work whether or not the worker enforces it (CLAUDE_MEM_AUTH=required).
+
+const workerDirs = new Map<string, string>();
+
+/** Remember which data dir the worker at `url` uses (startWorker does this; call it for others). */
+export function registerWorkerDir(url: string, dataDir: string): void {
+  workerDirs.set(new URL(url).origin, dataDir);
+}
+
+/** `Authorization` for the worker at `url` when its data dir is known and holds a token. */
+export function authHeaders(url: string): Record<string, string> {
+  const dir = workerDirs.get(new URL(url).origin);
+  if (!dir) return {};
+  try {
+    const token = fs.readFileSync(path.join(dir, 'worker.token'), 'utf8').trim();
+    return token ? { authorization: `Bearer ${token}` } : {};
+  } catch {
+    return {};
+  }
+}
+
+/** fetch with the worker's token added (see authHeaders). */
+export function authedFetch(url: string, init: RequestInit = {}): Promise<Response> {
+  return fetch(url, { ...init, headers: { ...authHeaders(url), ...((init.headers as Record<string, string> | undefined) ?? {}) } });
+}
+
 export async function getJson<T = Record<string, unknown>>(url: string): Promise<T> {
-  const res = await fetch(url);
+  const res = await authedFetch(url);
   if (!res.ok) throw new Error(`${url} → ${res.status}: ${await res.text()}`);
   return (await res.json()) as T;
 }
 
 export async function postJson<T = Record<string, unknown>>(url: string, body: unknown): Promise<{ status: number; body: T }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await authedFetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const text = await res.text();
   let parsed: unknown = text;
   try {
