@@ -107,6 +107,32 @@ export interface Observation
   edited_at: string | null;
 }
 
+// ---- forget and correct (worker/routes/memory.ts) ----
+
+/** What a forget removed (or, on a dry run, would remove), per kind. */
+export interface ForgetReceipt {
+  dryRun: boolean;
+  observations: number;
+  summaries: number;
+  prompts: number;
+  /** Queued or dead-lettered events of the forgotten records (their payloads hold the raw text). */
+  queuedEvents: number;
+  vectors: number;
+  /** Identities recorded so that import, replay or a retry cannot bring the records back. */
+  tombstones: number;
+  ids: { observations: number[]; summaries: number[]; prompts: number[] };
+}
+
+/** A correction: only the fields given change. */
+export interface ObservationPatch {
+  title?: string;
+  subtitle?: string;
+  narrative?: string;
+  facts?: string[];
+  concepts?: string[];
+  type?: ObservationType;
+}
+
 export interface SummaryInput {
   content_session_id: string;
   project: string;

@@ -2,8 +2,7 @@
 // (worker/routes/memory.ts). A forget can always be previewed with --dry-run; after it, a receipt
 // says how many records of each kind went.
 import type { Command } from 'commander';
-import type { Observation } from '../api/types.js';
-import type { ForgetReceipt } from '../store/forgetTypes.js';
+import type { ForgetReceipt, Observation } from '../api/types.js';
 
 export interface CliContext {
   api: <T>(method: string, route: string, body?: unknown, options?: Record<string, string>, timeoutMs?: number) => Promise<T>;

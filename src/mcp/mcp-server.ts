@@ -10,10 +10,9 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { fence, instructionFlag, neutraliseMarkup, observationTextFields } from '../recall/fence.js';
 import { freshnessNote } from '../recall/ContextBuilder.js';
-import type { ForgetReceipt } from '../store/forgetTypes.js';
 import { loadSettings } from '../config/SettingsManager.js';
 import { DATE_BOUND_HELP, parseDateBound } from '../lib/dateRange.js';
-import { OBSERVATION_TYPES, type Observation, type PromptRow, type Summary, type TimelineItem } from '../api/types.js';
+import { OBSERVATION_TYPES, type ForgetReceipt, type Observation, type PromptRow, type Summary, type TimelineItem } from '../api/types.js';
 import { createWorkerClient, WorkerHttpError, WorkerUnreachableError, type WorkerClient } from '../api/workerClient.js';
 
 const SERVER_NAME = 'claude-mem';

@@ -1,7 +1,10 @@
 // Shapes of forgetting, correcting and superseding memory, shared by both stores, the routes,
 // the CLI and the MCP tool.
-import type { ObservationType } from '../api/types.js';
+import type { ForgetReceipt } from '../api/types.js';
 import { contentHash } from './rows.js';
+
+// The wire shapes live with the others (api/types.ts); re-exported for the store modules.
+export type { ForgetReceipt, ObservationPatch } from '../api/types.js';
 
 /**
  * What to forget. Observations by id; or everything of one session; or everything of a project
@@ -16,20 +19,6 @@ export interface ForgetTarget {
   project?: string;
   session?: string;
   all?: boolean;
-}
-
-/** What a forget removed (or, on a dry run, would remove), per kind. */
-export interface ForgetReceipt {
-  dryRun: boolean;
-  observations: number;
-  summaries: number;
-  prompts: number;
-  /** Queued or dead-lettered events of the forgotten records (their payloads hold the raw text). */
-  queuedEvents: number;
-  vectors: number;
-  /** Identities recorded so that import, replay or a retry cannot bring the records back. */
-  tombstones: number;
-  ids: { observations: number[]; summaries: number[]; prompts: number[] };
 }
 
 export const EMPTY_RECEIPT = (dryRun: boolean): ForgetReceipt => ({
@@ -58,16 +47,6 @@ export function addReceipts(a: ForgetReceipt, b: ForgetReceipt): ForgetReceipt {
       prompts: [...a.ids.prompts, ...b.ids.prompts],
     },
   };
-}
-
-/** A correction: only the fields given change. */
-export interface ObservationPatch {
-  title?: string;
-  subtitle?: string;
-  narrative?: string;
-  facts?: string[];
-  concepts?: string[];
-  type?: ObservationType;
 }
 
 /** A tombstone key: an identity, never text (a tool_use_id, or a hash of a record's identity). */

@@ -1,12 +1,13 @@
 // The worker's HTTP API as the viewer calls it (same origin; SPEC §8.1). The shapes are the wire
 // contract's (api/types.ts), imported as types only: the browser bundle gets no server code.
-import type { ForgetReceipt, ObservationPatch } from '../store/forgetTypes.js';
 import type {
   CredentialsResponse,
+  ForgetReceipt,
   HealthResponse,
   LogsResponse,
   ObservationsPage,
   Observation,
+  ObservationPatch,
   PageParams,
   ProjectInfo,
   PromptRow,
