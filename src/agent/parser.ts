@@ -316,8 +316,9 @@ function parseObservation(blockEl: Element, index: number, warn: (msg: string) =
 function supersedesOf(els: Element[]): { supersedes?: number[] } {
   const ids = new Set<number>();
   for (const el of els) {
-    for (const m of decodeText(el.content).matchAll(/\d{1,15}/g)) {
-      const id = Number(m[0]);
+    for (const m of decodeText(el.content).matchAll(/\d+/g)) {
+      // A whole run of digits: the head of a longer number is not an id.
+      const id = m[0].length <= 15 ? Number(m[0]) : 0;
       if (Number.isSafeInteger(id) && id > 0 && ids.size < 10) ids.add(id);
     }
   }
