@@ -121,6 +121,8 @@ export interface ForgetReceipt {
   /** Identities recorded so that import, replay or a retry cannot bring the records back. */
   tombstones: number;
   ids: { observations: number[]; summaries: number[]; prompts: number[] };
+  /** Set when the removal is not yet complete on disk (SQLite: a reader blocked the WAL checkpoint). */
+  note?: string;
 }
 
 /** A correction: only the fields given change. */

@@ -43,6 +43,7 @@ export function formatReceipt(r: ForgetReceipt, titles: Map<number, string> = ne
   return [
     `Forgot ${kinds}; removed ${extras}.`,
     `${plural(r.tombstones, 'tombstone')} (ids and hashes, no text) keep them from coming back through import, replay or retry.`,
+    ...(r.note ? [`Note: ${r.note}.`] : []),
   ].join('\n');
 }
 

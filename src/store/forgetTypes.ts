@@ -46,6 +46,7 @@ export function addReceipts(a: ForgetReceipt, b: ForgetReceipt): ForgetReceipt {
       summaries: [...a.ids.summaries, ...b.ids.summaries],
       prompts: [...a.ids.prompts, ...b.ids.prompts],
     },
+    ...(a.note || b.note ? { note: [a.note, b.note].filter(Boolean).join('; ') } : {}),
   };
 }
 

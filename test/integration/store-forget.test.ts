@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore, type SqliteStore } from '../../src/store/sqlite/SqliteStore.js';
 import { openPgStore } from '../../src/store/postgres/PgStore.js';
@@ -271,6 +272,28 @@ describe.skipIf(!BACKENDS.some((b) => b.name === 'postgres'))('team mode (routin
     } finally {
       await team.close();
       await dropDatabase(url);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('sqlite: a reader holding an old snapshot', () => {
+  it('blocks the WAL truncate: the receipt says so instead of claiming the text left the files', async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cm-forget-busy-'));
+    const file = path.join(dir, 'claude-mem.db');
+    const s = openStore(file, { busyTimeoutMs: 50 });
+    const reader = new BetterSqlite3(file, { readonly: true });
+    try {
+      const a = await s.sessions.insertObservation(obs({ title: 'first', narrative: 'a' }));
+      const b = await s.sessions.insertObservation(obs({ title: 'second', narrative: 'b' }));
+      reader.exec('BEGIN');
+      reader.prepare('SELECT COUNT(*) FROM observations').get();
+      expect((await forgetMemory(s, { ids: [a.id] })).note).toMatch(/WAL/);
+      reader.exec('COMMIT');
+      expect((await forgetMemory(s, { ids: [b.id] })).note).toBeUndefined();
+    } finally {
+      reader.close();
+      await s.close();
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -143,7 +143,9 @@ export function forgetSync(db: Db, target: ForgetTarget, dryRun: boolean): Forge
     del('DELETE FROM summaries WHERE id = ?', receipt.ids.summaries);
     del('DELETE FROM user_prompts WHERE id = ?', receipt.ids.prompts);
   })();
-  scrub(db, { observations: obsIds.length > 0, summaries: p.summaries.length > 0, prompts: p.prompts.length > 0 });
+  if (!scrub(db, { observations: obsIds.length > 0, summaries: p.summaries.length > 0, prompts: p.prompts.length > 0 })) {
+    receipt.note = 'another process is reading the database: its WAL file keeps the old pages until the next checkpoint';
+  }
   return receipt;
 }
 
@@ -152,11 +154,13 @@ export function forgetSync(db: Db, target: ForgetTarget, dryRun: boolean): Forge
  * segments still hold the terms until 'optimize' merges them away (the freed pages are zeroed by
  * secure_delete); the WAL still holds the old pages until a TRUNCATE checkpoint empties it.
  */
-export function scrub(db: Db, touched: { observations: boolean; summaries: boolean; prompts: boolean }): void {
+export function scrub(db: Db, touched: { observations: boolean; summaries: boolean; prompts: boolean }): boolean {
   if (touched.observations) db.exec(`INSERT INTO observations_fts (observations_fts) VALUES ('optimize')`);
   if (touched.summaries) db.exec(`INSERT INTO summaries_fts (summaries_fts) VALUES ('optimize')`);
   if (touched.prompts) db.exec(`INSERT INTO prompts_fts (prompts_fts) VALUES ('optimize')`);
-  db.pragma('wal_checkpoint(TRUNCATE)');
+  // Waits up to the busy timeout for readers; busy = 1 when one still holds an old snapshot.
+  const [r] = db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>;
+  return !r || r.busy === 0;
 }
 
 /** Applies a correction; the full-text index follows (trigger), the vector is rebuilt by the embedding worker. */
