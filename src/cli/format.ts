@@ -11,7 +11,8 @@ export function formatSearchTable(res: SearchResults): string {
     lines.push('ID      DATE              TYPE            PROJECT          TITLE');
     for (const o of res.observations) {
       const date = o.created_at.slice(0, 16).replace('T', ' ');
-      lines.push(`${String(o.id).padEnd(7)} ${date.padEnd(17)} ${o.type.padEnd(15)} ${cut(o.project, 16).padEnd(16)} ${cut(o.title, 80)}`);
+      const mark = o.superseded_by != null ? `  [superseded by #${o.superseded_by}]` : o.stale ? `  [stale: ${(o.stale_files ?? []).join(', ') || 'a file changed'}]` : '';
+      lines.push(`${String(o.id).padEnd(7)} ${date.padEnd(17)} ${o.type.padEnd(15)} ${cut(o.project, 16).padEnd(16)} ${cut(o.title, 80)}${mark}`);
     }
   }
   if (res.sessions.length) {

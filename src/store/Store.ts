@@ -17,7 +17,8 @@ import type {
 } from '../api/types.js';
 import type { Completion, CompletionResult, EnqueueResult } from './sqlite/EventQueue.js';
 import type { VectorRanker } from '../services/sqlite/SearchIndex.js';
-import type { ImportOutcome, ImportSet, InsertResult, ListOptions, ProjectInfo, PromptImport } from './sqlite/SessionStore.js';
+import type { ImportOutcome, ImportSet, InsertResult, ListOptions, PromptImport } from './sqlite/SessionStore.js';
+import type { ProjectInfo } from '../api/types.js';
 import type { ForgetReceipt, ForgetTarget, ObservationPatch } from './forgetTypes.js';
 
 export type {

@@ -41,9 +41,15 @@ export function renderCard(item: FeedItem, open: (item: FeedItem, opener: HTMLEl
   let title: string;
   let body: string;
   let extra: HTMLElement | null = null;
+  let marks: HTMLElement[] = [];
   if (item.kind === 'observation') {
     const o = item.row;
     kindLabel = typeBadge(o.type);
+    // Trust marks: a superseded memory names the newer one; a stale one says its file changed.
+    marks = [
+      o.superseded_by != null ? h('span', { class: 'badge badge-superseded', title: `Superseded by #${o.superseded_by}` }, `superseded → #${o.superseded_by}`) : null,
+      o.stale ? h('span', { class: 'badge badge-stale', title: `${(o.stale_files ?? []).join(', ') || 'A file it describes'} changed since` }, 'stale') : null,
+    ].filter((m): m is HTMLSpanElement => m !== null);
     title = o.title;
     body = firstText(o.subtitle, o.narrative);
     extra = conceptChips(o.concepts);
@@ -62,7 +68,7 @@ export function renderCard(item: FeedItem, open: (item: FeedItem, opener: HTMLEl
   const card = h(
     'article',
     { class: `card card-${item.kind}`, 'data-key': itemKey(item), 'data-kind': item.kind },
-    h('div', { class: 'card-meta' }, kindLabel, h('span', { class: 'project' }, item.row.project), timeEl(itemTime(item))),
+    h('div', { class: 'card-meta' }, kindLabel, ...marks, h('span', { class: 'project' }, item.row.project), timeEl(itemTime(item))),
     h('h3', {}, button),
     body ? h('p', { class: 'card-body' }, hl(body)) : null,
     extra,

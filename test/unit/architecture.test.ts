@@ -260,21 +260,6 @@ const KNOWN: Array<{ where: string; rule: string; fix: string }> = [
     rule: 'the PostgreSQL backend does not import the SQLite backend, nor anything above the store',
     fix: 'queryTerms (services/sqlite/ftsQuery.ts) is backend-neutral tokenising: move it to the store floor with the search files',
   },
-  {
-    where: 'src/recall/timeline.ts',
-    rule: 'a wire type is declared once, in src/api/types.ts',
-    fix: "delete its TimelineItem and `import type { TimelineItem } from '../api/types.js'`",
-  },
-  {
-    where: 'src/store/sqlite/SessionStore.ts',
-    rule: 'a wire type is declared once, in src/api/types.ts',
-    fix: "delete its ProjectInfo and `import type { ProjectInfo } from '../../api/types.js'` (Store.ts re-exports it from there)",
-  },
-  {
-    where: 'src/worker/routes/stats.ts',
-    rule: 'request schemas live in src/api/schemas.ts',
-    fix: 'move its query schema to src/api/schemas.ts (and the UsageStats response type to src/api/types.ts)',
-  },
 ];
 
 const key = (v: { where: string; rule: string }) => `${v.where.replace(/:\d+$/, '')} | ${v.rule}`;

@@ -4,6 +4,7 @@ import type {
   Observation,
   ObservationInput,
   PromptRow,
+  ProjectInfo,
   SessionRow,
   Summary,
   SummaryInput,
@@ -27,12 +28,6 @@ export interface ListOptions {
   projects?: string[];
   limit?: number;
   offset?: number;
-}
-
-export interface ProjectInfo {
-  name: string;
-  observations: number;
-  lastActivity: string | null;
 }
 
 // ---- sync helpers, shared with EventQueue's completion transaction ----
