@@ -381,3 +381,11 @@ export const statsQuery = z.object({
     .max(366, 'must be a whole number from 1 to 366')
     .default(30),
 });
+
+/** POST /api/recall/prompt: what prompt-time recall would inject for a prompt (no session is marked). */
+export const promptRecallBody = z.object({
+  prompt: z.string().max(100_000, 'must be at most 100,000 characters'),
+  project: projectFilter,
+  cwd: pathText('working directory').optional(),
+  explain: z.boolean().optional(),
+});

@@ -456,3 +456,10 @@ export interface UsageStats {
   rows: UsageStatsRow[];
   total: Omit<UsageStatsRow, 'key'>;
 }
+
+/** POST /api/recall/prompt: the text UserPromptSubmit would inject, and (explain) every candidate with its word overlap. */
+export interface PromptRecallResponse {
+  observations: Observation[];
+  text: string;
+  candidates?: Array<{ id: number; matched: number; share: number }>;
+}

@@ -159,6 +159,16 @@ export const SETTINGS_SPEC = {
     kind: int(),
     description: 'Hard cap on the injected context in bytes (Claude Code truncates above ~10 KB).',
   },
+  CLAUDE_MEM_PROMPT_RECALL: {
+    default: 'true',
+    kind: bool,
+    description: 'On UserPromptSubmit, add the few observations most relevant to the prompt (not given to the session yet); nothing when none is relevant enough.',
+  },
+  CLAUDE_MEM_PROMPT_RECALL_MAX_BYTES: {
+    default: '2048',
+    kind: int(256, 65536),
+    description: 'Hard cap of the prompt-time recall text (UTF-8 bytes, fence included).',
+  },
   CLAUDE_MEM_FILE_CONTEXT: {
     default: 'true',
     kind: bool,

@@ -40,6 +40,11 @@ export function queryTerms(text: string): string[] {
   return [...new Set(content.length > 0 ? content : all)].slice(0, MAX_TERMS);
 }
 
+/** The distinct content words of a text, stopwords dropped — empty when it has none ("ok, do it"). */
+export function contentTerms(text: string): string[] {
+  return [...new Set(tokenize(text.slice(0, 10_000)).filter((w) => !STOPWORDS.has(w)))].slice(0, MAX_TERMS);
+}
+
 /** OR of quoted terms: each term is letters/digits only, so the quotes make it a plain token. */
 export function matchTerms(terms: string[]): string | null {
   return terms.length === 0 ? null : terms.map((w) => `"${w}"`).join(' OR ');

@@ -2,9 +2,11 @@
 import { Hono } from 'hono';
 import { buildContext, projectScope } from '../../recall/contextService.js';
 import { timeline } from '../../recall/timeline.js';
+import { PROMPT_RECALL_DEFAULTS, promptRecall, recallCandidates } from '../../recall/promptRecall.js';
+import { getInt } from '../../config/SettingsManager.js';
 import { parseEdgeBody, parseEdgeQuery, routeId } from '../edge.js';
-import { batchBody, contextQuery, listQuery, searchQuery, timelineQuery } from '../../api/schemas.js';
-import type { ObservationsPage, ProjectInfo, SearchResponse, TimelineResponse } from '../../api/types.js';
+import { batchBody, contextQuery, listQuery, promptRecallBody, searchQuery, timelineQuery } from '../../api/schemas.js';
+import type { ObservationsPage, ProjectInfo, PromptRecallResponse, SearchResponse, TimelineResponse } from '../../api/types.js';
 import type { WorkerDeps } from '../WorkerDeps.js';
 
 export function recallRoutes(deps: WorkerDeps): Hono {
@@ -65,6 +67,17 @@ export function recallRoutes(deps: WorkerDeps): Hono {
     const t = await timeline(store, { anchor: q.anchor, query: q.query, projects: projects(q.project), before: q.before, after: q.after });
     if ('missingAnchor' in t) return c.json({ error: `anchor: observation ${t.missingAnchor} not found` }, 404);
     return c.json(t satisfies TimelineResponse);
+  });
+
+  app.post('/api/recall/prompt', async (c) => {
+    const b = await parseEdgeBody(c, promptRecallBody);
+    if (!b.project && !b.cwd) return c.json({ error: 'project: give a project name (or cwd, a working directory)' }, 400);
+    const projects = projectScope({ project: b.project, cwd: b.cwd }).projects;
+    const s = deps.settings();
+    const r = await promptRecall(deps.store, { prompt: b.prompt, projects, given: new Set() }, { ...PROMPT_RECALL_DEFAULTS, maxBytes: getInt(s, 'CLAUDE_MEM_PROMPT_RECALL_MAX_BYTES') });
+    const body: PromptRecallResponse = { ...r };
+    if (b.explain) body.candidates = (await recallCandidates(deps.store, b.prompt, projects)).map((x) => ({ id: x.observation.id, matched: x.matched, share: x.share }));
+    return c.json(body);
   });
 
   app.get('/api/context/inject', async (c) => {

@@ -24,15 +24,20 @@ import {
 } from '../../api/schemas.js';
 import type { WorkerDeps } from '../WorkerDeps.js';
 import { fileContext } from '../../recall/fileContext.js';
+import { projectScope } from '../../recall/contextService.js';
+import { GivenObservations, PROMPT_RECALL_DEFAULTS, promptRecall } from '../../recall/promptRecall.js';
+import { getInt } from '../../config/SettingsManager.js';
 import { boundToJsonSize } from '../../capture/bound.js';
 import { TranscriptReconciler } from '../../capture/reconcile.js';
-import { isExcludedProject } from '../../capture/privacy.js';
+import { isExcludedProject, stripPrivate } from '../../capture/privacy.js';
 import { createLogger } from '../../config/logger.js';
 
 export function sessionRoutes(deps: WorkerDeps): Hono {
   const app = new Hono();
   const log = createLogger('capture');
   const reconciler = new TranscriptReconciler(deps.sessions, () => deps.wakeAgent());
+  /** Observation ids each session was given by prompt-time recall (never the same one twice). */
+  const given = new GivenObservations();
 
   // http hooks are answered at once and their event is stored right after, in arrival order per
   // session (a prompt before its tool calls: the private-turn rule depends on it). Claude Code waits
@@ -88,7 +93,17 @@ export function sessionRoutes(deps: WorkerDeps): Hono {
     void inOrder(b.session_id, 'UserPromptSubmit', () =>
       deps.sessions.initSession({ sessionId: b.session_id, cwd: b.cwd, prompt: b.prompt, promptKey: b.prompt_id }),
     );
-    return c.json({});
+    // Prompt-time recall: what memory has on this prompt, if anything, as the hook's output.
+    const s = deps.settings();
+    if (s.CLAUDE_MEM_PROMPT_RECALL !== 'true' || isExcludedProject(b.cwd, s.CLAUDE_MEM_EXCLUDED_PROJECTS)) return c.json({});
+    const r = await promptRecall(
+      deps.store,
+      { prompt: stripPrivate(b.prompt), projects: projectScope({ cwd: b.cwd }).projects, given: given.of(b.session_id) },
+      { ...PROMPT_RECALL_DEFAULTS, maxBytes: getInt(s, 'CLAUDE_MEM_PROMPT_RECALL_MAX_BYTES') },
+    );
+    if (!r.text) return c.json({});
+    given.add(b.session_id, r.observations.map((o) => o.id));
+    return c.json({ hookSpecificOutput: { hookEventName: 'UserPromptSubmit', additionalContext: r.text } });
   });
 
   app.post('/api/hooks/PreToolUse', async (c) => {
