@@ -30,7 +30,8 @@ export function matchExpression(text) {
   return chosen.map((w) => `"${w}"`).join(' OR ');
 }
 
-const RAW_SQL = `SELECT o.*, bm25(observations_fts, 8.0, 3.0, 1.0, 4.0, 2.0) AS score
+// Equal column weights, as the store ranks (src/services/sqlite/SearchIndex.ts OBS_WEIGHTS).
+const RAW_SQL = `SELECT o.*, bm25(observations_fts) AS score
   FROM observations_fts JOIN observations o ON o.id = observations_fts.rowid
   WHERE observations_fts MATCH ? AND o.project IN (?)
   ORDER BY score ASC, o.id DESC LIMIT 20`;

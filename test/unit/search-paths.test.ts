@@ -47,10 +47,11 @@ describe('query phrases', () => {
 
   it('finds a phrase as written: its words in order, only separators between them', () => {
     const m = new TermMatcher(['app', 'ts'], queryPhrases('app.ts'));
-    expect(m.countPhrases('["/home/me/src/App.ts"]')).toBe(1);
-    expect(m.countPhrases('app.tsx and web.ts')).toBe(0);
-    expect(m.countPhrases('the app, ts')).toBe(1); // the tokenizer sees the same two words
-    expect(m.countPhrases('an app written in ts')).toBe(0);
+    expect(m.match('["/home/me/src/App.ts"]')).toEqual({ terms: 2, phrases: 1 });
+    expect(m.match('app.tsx and web.ts')).toEqual({ terms: 2, phrases: 0 });
+    expect(m.match('the app, ts').phrases).toBe(1); // the tokenizer sees the same two words
+    expect(m.match('an app written in ts').phrases).toBe(0);
+    expect(new TermMatcher(['main'], queryPhrases('worker-main')).match('a worker; worker-main.js').phrases).toBe(1);
   });
 });
 
@@ -66,6 +67,7 @@ describe.each(BACKENDS)('$name store: paths and identifiers', (backend) => {
         project: 'proj',
         type: 'discovery',
         title: 'Untitled',
+        subtitle: '',
         narrative: '',
         facts: [],
         concepts: [],

@@ -60,20 +60,20 @@ function projectsOf(q: SearchQuery): string[] | undefined {
   return list.length ? list : undefined;
 }
 
-function observationFilters(q: SearchQuery, projects: string[] | undefined, p: Params): string {
+function observationFilters(q: SearchQuery, projects: string[] | undefined, p: Params, alias = 'o'): string {
   const parts: string[] = [];
-  if (projects) parts.push(`o.project = ANY(${p.add(projects)}::text[])`);
-  if (q.type?.length) parts.push(`o.type = ANY(${p.add(q.type)}::text[])`);
-  for (const c of q.concepts ?? []) parts.push(`strpos(o.concepts, ${p.add(JSON.stringify(c))}) > 0`);
+  if (projects) parts.push(`${alias}.project = ANY(${p.add(projects)}::text[])`);
+  if (q.type?.length) parts.push(`${alias}.type = ANY(${p.add(q.type)}::text[])`);
+  for (const c of q.concepts ?? []) parts.push(`strpos(${alias}.concepts, ${p.add(JSON.stringify(c))}) > 0`);
   if (q.files?.length) {
     const ors = q.files.map((f) => {
       const ph = p.add(f);
-      return `(strpos(o.files_read, ${ph}) > 0 OR strpos(o.files_modified, ${ph}) > 0)`;
+      return `(strpos(${alias}.files_read, ${ph}) > 0 OR strpos(${alias}.files_modified, ${ph}) > 0)`;
     });
     parts.push(`(${ors.join(' OR ')})`);
   }
-  if (q.dateStart != null) parts.push(`o.created_at_epoch >= ${p.add(q.dateStart)}`);
-  if (q.dateEnd != null) parts.push(`o.created_at_epoch <= ${p.add(q.dateEnd)}`);
+  if (q.dateStart != null) parts.push(`${alias}.created_at_epoch >= ${p.add(q.dateStart)}`);
+  if (q.dateEnd != null) parts.push(`${alias}.created_at_epoch <= ${p.add(q.dateEnd)}`);
   return parts.length ? ' AND ' + parts.join(' AND ') : '';
 }
 
@@ -208,6 +208,8 @@ export class PgSearchIndex implements SearchRepository {
       ? phrases.map((ph) => `(o.search @@ to_tsquery('english', ${p.add(phraseTsQuery(ph))}))::int`).join(' + ')
       : '0';
     const f = observationFilters(q, projects, p);
+    // Neighbours are looked for among the records that pass the filters, like the hits.
+    const zf = observationFilters(q, projects, p, 'z');
     // The pool and, in the same round trip, each pooled hit's neighbours in its session.
     const { rows } = await this.pool.query(
       `WITH hits AS (
@@ -217,11 +219,11 @@ export class PgSearchIndex implements SearchRepository {
        SELECT h.id, h.score, h.matched, h.phrased, COALESCE(n.ids, '{}') AS neighbours FROM hits h
        CROSS JOIN LATERAL (SELECT array_agg(x.id) AS ids FROM (
          (SELECT z.id FROM observations z WHERE z.content_session_id = h.content_session_id
-            AND (z.created_at_epoch, z.id) < (h.created_at_epoch, h.id)
+            AND (z.created_at_epoch, z.id) < (h.created_at_epoch, h.id)${zf}
             ORDER BY z.created_at_epoch DESC, z.id DESC LIMIT ${NEIGHBOUR_SPAN})
          UNION ALL
          (SELECT z.id FROM observations z WHERE z.content_session_id = h.content_session_id
-            AND (z.created_at_epoch, z.id) > (h.created_at_epoch, h.id)
+            AND (z.created_at_epoch, z.id) > (h.created_at_epoch, h.id)${zf}
             ORDER BY z.created_at_epoch, z.id LIMIT ${NEIGHBOUR_SPAN})) x) n
        ORDER BY h.score DESC, h.id DESC`,
       p.values,
@@ -232,22 +234,7 @@ export class PgSearchIndex implements SearchRepository {
       score: coordinated(Number(r.score), Number(r.matched), terms.length, Number(r.phrased), phrases.length),
     }));
     const neighbours = new Map<number, number[]>(rows.map((r) => [Number(r.id), (r.neighbours as unknown[]).map(Number)]));
-    const pooled = new Set(pool.map((r) => r.id));
-    let ranked = contextRerank(pool, neighbours);
-
-    // Neighbours that were not hits still have to pass the filters.
-    const extra = ranked.filter((id) => !pooled.has(id));
-    const pe = new Params();
-    const ids = pe.add(extra);
-    const fe = observationFilters(q, projects, pe);
-    if (extra.length > 0 && fe) {
-      const allowed = new Set(
-        (await this.pool.query(`SELECT o.id FROM observations o WHERE o.id = ANY(${ids}::bigint[])${fe}`, pe.values)).rows.map(
-          (r) => Number(r.id),
-        ),
-      );
-      ranked = ranked.filter((id) => pooled.has(id) || allowed.has(id));
-    }
+    const ranked = contextRerank(pool, neighbours);
     const page = ranked.slice(offset, offset + limit);
     if (page.length === 0) return [];
     const got = (await this.pool.query(`SELECT ${prefixed(OBS_COLS, 'o')} FROM observations o WHERE o.id = ANY($1::bigint[])`, [page]))

@@ -175,12 +175,9 @@ export class SearchIndex {
   private rankedObservations(q: SearchQuery, words: KeywordQuery, match: string, limit: number, offset: number): Observation[] {
     const f = observationFilters(q, 'o');
     const want = Math.max(CONTEXT_POOL, offset + limit);
-    type PoolRow = { id: number; score: number; session: string; epoch: number; text: string };
+    type PoolRow = { id: number; score: number; session: string; epoch: number };
     let pool: PoolRow[] = [];
-    // The indexed text comes along so that JS can tell which query terms each hit contains.
-    const select = `o.id, o.content_session_id AS session, o.created_at_epoch AS epoch,
-      o.title || ' ' || o.subtitle || ' ' || o.narrative || ' ' || o.facts || ' ' || o.concepts || ' ' ||
-      COALESCE(o.search_terms, '') || ' ' || o.files_read || ' ' || o.files_modified AS text`;
+    const select = `o.id, o.content_session_id AS session, o.created_at_epoch AS epoch`;
     if (want <= FTS_CANDIDATES) {
       // Rank inside FTS5 first (its own top-k), then join and filter the candidates. When the
       // filters leave too few, fall through to the exhaustive query below.
@@ -207,39 +204,41 @@ export class SearchIndex {
     }
     if (pool.length === 0) return [];
 
-    const around = this.db
+    // For each pooled hit, in one statement: its indexed text (so that JS can tell which query terms
+    // and phrases it contains; selected here, not with the matches, where it would be built for
+    // every match) and its neighbours among the records its session holds that pass the filters.
+    const zf = observationFilters(q, 'z');
+    const side = (op: '<' | '>', dir: 'ASC' | 'DESC') =>
+      `(SELECT json_group_array(id) FROM (SELECT z.id FROM observations z WHERE z.content_session_id = a.content_session_id
+         AND (z.created_at_epoch, z.id) ${op} (a.created_at_epoch, a.id)${zf.sql}
+         ORDER BY z.created_at_epoch ${dir}, z.id ${dir} LIMIT ${NEIGHBOUR_SPAN}))`;
+    const details = this.db
       .prepare(
-        `SELECT id FROM (SELECT id FROM observations WHERE content_session_id = @session
-           AND (created_at_epoch, id) < (@epoch, @id) ORDER BY created_at_epoch DESC, id DESC LIMIT ${NEIGHBOUR_SPAN})
-         UNION ALL
-         SELECT id FROM (SELECT id FROM observations WHERE content_session_id = @session
-           AND (created_at_epoch, id) > (@epoch, @id) ORDER BY created_at_epoch, id LIMIT ${NEIGHBOUR_SPAN})`,
+        `SELECT a.id, a.title || ' ' || a.subtitle || ' ' || a.narrative || ' ' || a.facts || ' ' || a.concepts || ' ' ||
+           COALESCE(a.search_terms, '') || ' ' || a.files_read || ' ' || a.files_modified AS text,
+           ${side('<', 'DESC')} AS before, ${side('>', 'ASC')} AS after
+         FROM observations a WHERE a.id IN (SELECT value FROM json_each(?))`,
       )
-      .pluck();
+      .all(...zf.params, ...zf.params, JSON.stringify(pool.map((r) => r.id))) as Array<{
+      id: number;
+      text: string;
+      before: string;
+      after: string;
+    }>;
+    const texts = new Map<number, string>();
     const neighbours = new Map<number, number[]>();
-    for (const r of pool) neighbours.set(r.id, around.all({ session: r.session, epoch: r.epoch, id: r.id }) as number[]);
-    // FTS5 matched at least one term in every hit, whatever the JS tokenizer makes of its text.
+    for (const d of details) {
+      texts.set(d.id, d.text);
+      neighbours.set(d.id, [...(JSON.parse(d.before) as number[]), ...(JSON.parse(d.after) as number[])]);
+    }
     const { terms, phrases } = words;
     const matcher = new TermMatcher(terms, phrases);
-    const matched = (text: string) => Math.max(1, matcher.count(text));
-    const scored: ScoredId[] = pool.map((r) => ({
-      id: r.id,
-      score: coordinated(r.score, matched(r.text), terms.length, matcher.countPhrases(r.text), phrases.length),
-    }));
-    let ranked = contextRerank(scored, neighbours);
-
-    // Neighbours that were not hits still have to pass the filters.
-    const pooled = new Set(pool.map((r) => r.id));
-    const extra = ranked.filter((id) => !pooled.has(id));
-    if (extra.length > 0 && f.sql) {
-      const allowed = new Set(
-        this.db
-          .prepare(`SELECT o.id FROM observations o WHERE o.id IN (SELECT value FROM json_each(?))${f.sql}`)
-          .pluck()
-          .all(JSON.stringify(extra), ...f.params) as number[],
-      );
-      ranked = ranked.filter((id) => pooled.has(id) || allowed.has(id));
-    }
+    const scored: ScoredId[] = pool.map((r) => {
+      const found = matcher.match(texts.get(r.id) ?? '');
+      // FTS5 matched at least one term in every hit, whatever the JS tokenizer makes of its text.
+      return { id: r.id, score: coordinated(r.score, Math.max(1, found.terms), terms.length, found.phrases, phrases.length) };
+    });
+    const ranked = contextRerank(scored, neighbours);
     const page = ranked.slice(offset, offset + limit);
     if (page.length === 0) return [];
     // json_each keeps one statement text (and one cached statement) for any page size.
