@@ -14,6 +14,7 @@ import { install, isInstalled, uninstall } from './install.js';
 import { follow, health, startWorker, stopWorker, workerBaseUrl, workerClient } from './workerControl.js';
 import { runDoctor } from './doctor.js';
 import { describeOutage, describeWorkerError, formatSearchTable, providerFixHint } from './format.js';
+import { formatEval, lastEvalPath, readLastEval, runEval } from './eval.js';
 import { formatUsageStats } from './stats.js';
 import { progressBar } from './progress.js';
 import { runReindex } from './reindex.js';
@@ -217,6 +218,22 @@ program
   .action(async (opts: { offline?: boolean }) => {
     const ok = await runDoctor({ pluginRoot, installed: isInstalled(pluginRoot), offline: opts.offline === true });
     process.exitCode = ok ? 0 : 1;
+  });
+
+program
+  .command('eval')
+  .description('check that search finds your own observations (queries from their titles and facts); warns when it got worse')
+  .option('--sample <n>', 'how many of the newest observations to check', '200')
+  .option('--json', 'print JSON')
+  .action(async (opts: { sample: string; json?: boolean }) => {
+    const sample = Number(opts.sample);
+    if (!Number.isInteger(sample) || sample < 1 || sample > 1000) fail('--sample must be a whole number from 1 to 1000');
+    await ensureWorker();
+    const result = await runEval((route) => api(`GET`, route), { sample, version: VERSION });
+    const file = lastEvalPath(dataDir());
+    const { text, dropped } = formatEval(result, readLastEval(file));
+    console.log(opts.json ? JSON.stringify({ ...result, dropped }, null, 2) : text);
+    if (result.queries) fs.writeFileSync(file, JSON.stringify(result, null, 2), { mode: 0o600 });
   });
 
 program
