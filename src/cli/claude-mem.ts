@@ -20,7 +20,6 @@ import { progressBar } from './progress.js';
 import { runReindex } from './reindex.js';
 import { registerMemoryCommands } from './forget.js';
 import { registerOpenCommand } from './open.js';
-import { registerMemoryCommands } from './forget.js';
 
 declare const __CLAUDE_MEM_VERSION__: string;
 const VERSION = typeof __CLAUDE_MEM_VERSION__ === 'string' ? __CLAUDE_MEM_VERSION__ : '0.0.0-dev';
