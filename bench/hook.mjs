@@ -3,7 +3,7 @@
 // hits both sides equally. Also measures the hook with the worker down (fail-open path).
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { DIST, benchEnv, freePort, loadFixture, log, median, nowMs, ratio, round, startWorker, summarize, tempDir } from './lib.mjs';
+import { DIST, benchEnv, freePort, getJson, loadFixture, log, median, nowMs, ratio, round, startWorker, summarize, tempDir } from './lib.mjs';
 
 const HOOK = path.join(DIST, 'hooks', 'post-tool-use.cjs');
 
@@ -36,7 +36,7 @@ export async function benchHook({ runs = 30 } = {}) {
       up.push(b.ms);
       down.push(c.ms);
     }
-    const health = await (await fetch(`${worker.url}/api/health`)).json();
+    const health = await getJson(`${worker.url}/api/health`);
     const baseline = median(bare);
     return {
       name: 'hook',

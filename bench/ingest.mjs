@@ -11,7 +11,7 @@
 // The memory agent has no credentials here, so it pauses and does not compete for the database.
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { loadFixture, log, nowMs, ratio, round, startWorker, summarize, tempDir } from './lib.mjs';
+import { authedFetch, getJson, loadFixture, log, nowMs, ratio, round, startWorker, summarize, tempDir } from './lib.mjs';
 
 const QUEUE_DDL = `
 CREATE TABLE sessions (id INTEGER PRIMARY KEY, content_session_id TEXT NOT NULL, platform TEXT NOT NULL DEFAULT 'claude-code',
@@ -89,7 +89,7 @@ function storeSqlSide(fixture) {
 
 async function post(url, body, latencies, statuses) {
   const s = nowMs();
-  const res = await fetch(`${url}/api/sessions/observations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  const res = await authedFetch(`${url}/api/sessions/observations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
   await res.arrayBuffer();
   latencies.push(nowMs() - s);
   statuses[res.status] = (statuses[res.status] ?? 0) + 1;
@@ -145,7 +145,7 @@ export async function benchIngest({ blocks = 10, blockSize = 150 } = {}) {
     const c1 = httpSide(worker.url, fixture, 1, 0);
     const c16 = httpSide(worker.url, fixture, 16, 500_000);
     const [rRaw, rSql, rFloor, r1, r16] = await alternate([raw, sql, floor, c1, c16], { blocks, blockSize });
-    const depth = (await (await fetch(`${worker.url}/api/health`)).json()).queueDepth;
+    const depth = (await getJson(`${worker.url}/api/health`)).queueDepth;
     const base = rRaw.perSec;
     return {
       name: 'ingest',

@@ -9,7 +9,8 @@
 // Needs a built dist/ (`npx tsup`). Reports; never fails for speed.
 import fs from 'node:fs';
 import http from 'node:http';
-import { peakRssMb, quantile, rng, round, rssMb, sleep, startWorker, cleanupTempDirs } from './lib.mjs';
+import path from 'node:path';
+import { authedFetch, peakRssMb, quantile, rng, round, rssMb, sleep, startWorker, cleanupTempDirs } from './lib.mjs';
 
 function arg(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
@@ -54,13 +55,17 @@ function startFakeLlm() {
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: SESSIONS + 4 });
 
+/** What the http hooks carry (install.ts): the hook credential, which opens only the capture routes. */
+let hookAuth = '';
+
 /** POST with node:http (keep-alive pool): resolves {status, ms}; status 0 on a network error. */
 function post(port, path, body) {
   const data = Buffer.from(JSON.stringify(body));
   const started = performance.now();
   return new Promise((resolve) => {
+    const headers = { 'content-type': 'application/json', 'content-length': data.length, authorization: hookAuth };
     const req = http.request(
-      { host: '127.0.0.1', port, path, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': data.length } },
+      { host: '127.0.0.1', port, path, method: 'POST', agent, headers },
       (res) => {
         res.resume();
         res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - started }));
@@ -73,7 +78,9 @@ function post(port, path, body) {
 }
 
 async function getJson(port, path) {
-  const res = await fetch(`http://127.0.0.1:${port}${path}`);
+  const url = `http://127.0.0.1:${port}${path}`;
+  const res = await authedFetch(url);
+  if (!res.ok) throw new Error(`GET ${url} → ${res.status}: ${await res.text()}`);
   return res.json();
 }
 
@@ -83,6 +90,7 @@ async function main() {
     dotenv: llm ? `ANTHROPIC_BASE_URL=${llm.url}\nANTHROPIC_API_KEY=sk-bench-placeholder\n` : undefined,
     env: { CLAUDE_MEM_LOG_LEVEL: 'WARN' },
   });
+  hookAuth = `Bearer ${fs.readFileSync(path.join(w.dataDir, 'hook.credential'), 'utf8').trim()}`;
   const rand = rng(SEED);
   const rssBefore = rssMb(w.pid);
   console.log(

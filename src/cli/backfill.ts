@@ -16,6 +16,7 @@ import { isOwnToolCall } from '../capture/ownTools.js';
 import { readTranscript } from '../capture/transcript.js';
 import { TranscriptState } from '../capture/transcriptState.js';
 import { costOf, priceTable } from '../agent/pricing.js';
+import { createWorkerClient, WorkerHttpError, WorkerUnreachableError } from '../api/workerClient.js';
 
 export interface BackfillOptions {
   project?: string;
@@ -198,29 +199,30 @@ export interface ImportTotals {
 /** Hands each transcript to the worker, in order, with progress. */
 export async function importAll(baseUrl: string, candidates: Candidate[]): Promise<ImportTotals> {
   const totals: ImportTotals = { sessions: 0, prompts: 0, tools: 0, duplicates: 0, skipped: 0, malformed: 0, failed: [] };
+  // The worker client sends the worker token, and only to a listener that proved it holds it.
+  const client = createWorkerClient({ baseUrl, timeoutMs: 10 * 60_000 });
   const bar = progress(candidates.length, 'backfill');
   for (const c of candidates) {
-    let res: Response;
+    let body: { prompts?: number; tools?: number; duplicates?: number; skipped?: number; malformed?: number };
     try {
-      res = await fetch(`${baseUrl}/api/transcripts/import`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ transcript_path: c.file }),
-        signal: AbortSignal.timeout(10 * 60_000),
-      });
+      body = await client.request('POST', '/api/transcripts/import', { body: { transcript_path: c.file } });
     } catch (err) {
-      throw new Error(`the worker at ${baseUrl} stopped answering (${(err as Error).message}); run backfill again to continue where it stopped`);
+      if (err instanceof WorkerHttpError && err.status !== 401 && err.status !== 403) {
+        totals.failed.push({ file: c.file, error: err.message });
+        bar.tick(c.project);
+        continue;
+      }
+      if (err instanceof WorkerUnreachableError) {
+        throw new Error(`the worker at ${baseUrl} stopped answering (${err.reason}); run backfill again to continue where it stopped`);
+      }
+      throw err; // an impostor on the port, or a refused token: no other transcript would fare better
     }
-    const body = (await res.json().catch(() => ({}))) as { error?: string; prompts?: number; tools?: number; duplicates?: number; skipped?: number; malformed?: number };
-    if (!res.ok) totals.failed.push({ file: c.file, error: body.error ?? `HTTP ${res.status}` });
-    else {
-      totals.sessions++;
-      totals.prompts += body.prompts ?? 0;
-      totals.tools += body.tools ?? 0;
-      totals.duplicates += body.duplicates ?? 0;
-      totals.skipped += body.skipped ?? 0;
-      totals.malformed += body.malformed ?? 0;
-    }
+    totals.sessions++;
+    totals.prompts += body.prompts ?? 0;
+    totals.tools += body.tools ?? 0;
+    totals.duplicates += body.duplicates ?? 0;
+    totals.skipped += body.skipped ?? 0;
+    totals.malformed += body.malformed ?? 0;
     bar.tick(c.project);
   }
   bar.done();

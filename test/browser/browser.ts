@@ -3,8 +3,8 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { ROOT } from '../helpers/worker.js';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { authedFetch, ROOT } from '../helpers/worker.js';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const SCREENSHOT_DIR = path.join(ROOT, 'test-artifacts', 'screenshots');
@@ -54,6 +54,22 @@ export function ensureViewerBuilt(): void {
   if (built === 0 || newestMtime(path.join(ROOT, 'src', 'ui')) > built) {
     execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build-ui.mjs')], { cwd: ROOT, stdio: 'pipe' });
   }
+}
+
+/**
+ * Logs a browser context into the viewer as `claude-mem open` does (issue 16): a one-time code
+ * asked for with the worker token, traded at /auth/login for the session cookie, which the
+ * context then carries. Done outside the page so no test sees an extra navigation. A worker
+ * restart forgets sessions: log in again after one.
+ */
+export async function logIn(context: BrowserContext, workerUrl: string): Promise<void> {
+  const codeRes = await authedFetch(`${workerUrl}/api/auth/code`, { method: 'POST' });
+  if (!codeRes.ok) throw new Error(`POST /api/auth/code → ${codeRes.status}: ${await codeRes.text()}`);
+  const { path: loginPath } = (await codeRes.json()) as { path: string };
+  const login = await fetch(`${workerUrl}${loginPath}`, { redirect: 'manual' });
+  const cookie = /^([^=;\s]+)=([^;]+)/.exec(login.headers.get('set-cookie') ?? '');
+  if (login.status !== 303 || !cookie) throw new Error(`viewer login → ${login.status}: ${await login.text()}`);
+  await context.addCookies([{ name: cookie[1], value: cookie[2], url: workerUrl, httpOnly: true, sameSite: 'Strict' }]);
 }
 
 export async function screenshot(page: Page, name: string): Promise<string> {

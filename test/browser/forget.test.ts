@@ -4,7 +4,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe as vitestDescribe, expect, it } from 'vitest';
 import { canRun } from '../helpers/requirements.js';
 import { getJson, postJson, startWorker, type WorkerHandle } from '../helpers/worker.js';
-import { chromiumMissing, ensureViewerBuilt, launchBrowser } from './browser.js';
+import { chromiumMissing, ensureViewerBuilt, launchBrowser, logIn } from './browser.js';
 
 const describe = vitestDescribe.skipIf(!canRun('browser tests', chromiumMissing()));
 const CANARY = `zqxviewercanary${Date.now()}`;
@@ -29,7 +29,9 @@ describe('viewer: forget, correct, supersede', () => {
     ids = res.body.observations.ids;
     const supersede = await postJson(`${worker.url}/api/observations/${ids[0]}/supersede`, { by: ids[1] });
     expect(supersede.status).toBe(200);
-    page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    await logIn(context, worker.url);
+    page = await context.newPage();
     page.on('pageerror', (err) => {
       throw new Error(`page error: ${err.message}`);
     });

@@ -6,7 +6,7 @@ import { startFakeAnthropic, type FakeAnthropic } from '../fakes/fake-anthropic.
 import { canRun } from '../helpers/requirements.js';
 import { getJson, startWorker, waitFor, type WorkerHandle } from '../helpers/worker.js';
 import { markedReply, postToolEvent } from '../integration/agent-support.js';
-import { chromiumMissing, ensureViewerBuilt, launchBrowser, screenshot } from './browser.js';
+import { chromiumMissing, ensureViewerBuilt, launchBrowser, logIn, screenshot } from './browser.js';
 
 const describe = vitestDescribe.skipIf(!canRun('browser tests', chromiumMissing()));
 
@@ -31,6 +31,7 @@ describe('usage chart', () => {
 
   it('shows 14 days with today carrying the tokens and cost, and the project table', async () => {
     const page = await browser.newPage();
+    await logIn(page.context(), w.url);
     await page.goto(`${w.url}/#/status`);
     const chart = page.locator('#usage-chart');
     await chart.waitFor();

@@ -6,8 +6,8 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe as vitestDescribe, expect, it } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic } from '../fakes/fake-anthropic.js';
 import { canRun } from '../helpers/requirements.js';
-import { getJson, postJson, startWorker, waitFor, type WorkerHandle } from '../helpers/worker.js';
-import { chromiumMissing, ensureViewerBuilt, launchBrowser, recordResponses, screenshot, SSE_RECORDER } from './browser.js';
+import { authedFetch, getJson, postJson, startWorker, waitFor, type WorkerHandle } from '../helpers/worker.js';
+import { chromiumMissing, ensureViewerBuilt, launchBrowser, logIn, recordResponses, screenshot, SSE_RECORDER } from './browser.js';
 
 // Without Chromium every describe is skipped, so the file's hooks (worker, browser) never run.
 const describe = vitestDescribe.skipIf(!canRun('browser tests', chromiumMissing()));
@@ -121,6 +121,7 @@ afterAll(async () => {
 
 async function openPage(viewport = DESKTOP, hash = '', w: WorkerHandle = worker): Promise<{ page: Page; context: BrowserContext }> {
   const context = await browser.newContext({ viewport, colorScheme: 'light' });
+  await logIn(context, w.url);
   const page = await context.newPage();
   await page.addInitScript(SSE_RECORDER);
   page.on('pageerror', (err) => {
@@ -287,6 +288,7 @@ describe('feed', () => {
 
   it('shows one progress message at a time (never "Loading…" beside "Load older") and has an icon', async () => {
     const context = await browser.newContext({ viewport: DESKTOP });
+    await logIn(context, worker.url);
     const p = await context.newPage();
     // Watch every DOM change from the first render on.
     await p.addInitScript(() => {
@@ -491,10 +493,10 @@ describe('context preview', () => {
     expect(received).toContain('Alpha observation');
     await screenshot(page, 'context');
     // And that is what the worker injects (built twice in case a minute boundary passed).
-    let direct = await (await fetch(`${worker.url}/api/context/inject?project=alpha`)).text();
+    let direct = await (await authedFetch(`${worker.url}/api/context/inject?project=alpha`)).text();
     if (direct !== received) {
       await page.click('#context-show');
-      direct = await (await fetch(`${worker.url}/api/context/inject?project=alpha`)).text();
+      direct = await (await authedFetch(`${worker.url}/api/context/inject?project=alpha`)).text();
       await expect.poll(() => page.locator('#context-text').textContent()).toBe(direct);
     }
     await context.close();

@@ -29,6 +29,8 @@ export async function freePort(): Promise<number> {
 
 /** Environment for processes under test: temp data dir and config dir, no inherited secrets. */
 export function testEnv(dataDir: string, port: number, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  // A worker started with this env is ours: requests to it carry its token (see authHeaders).
+  registerWorkerDir(`http://127.0.0.1:${port}`, dataDir);
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const k of Object.keys(env)) {
     if (k.startsWith('CLAUDE_MEM_') || k.startsWith('ANTHROPIC_') || k === 'CLAUDECODE') delete env[k];
@@ -61,7 +63,7 @@ export async function waitForHealth(url: string, timeoutMs = 15_000): Promise<Re
   let last: unknown;
   while (Date.now() < until) {
     try {
-      const res = await fetch(`${url}/api/health`, { signal: AbortSignal.timeout(1000) });
+      const res = await authedFetch(`${url}/api/health`, { signal: AbortSignal.timeout(1000) });
       if (res.ok) return (await res.json()) as Record<string, unknown>;
     } catch (err) {
       last = err;
@@ -93,7 +95,6 @@ export async function startWorker(opts: StartWorkerOptions = {}): Promise<Worker
   proc.stdout!.on('data', (d) => (out += d));
   proc.stderr!.on('data', (d) => (out += d));
   const url = `http://127.0.0.1:${port}`;
-  registerWorkerDir(url, dataDir);
   try {
     await waitForHealth(url);
   } catch (err) {

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, runCli, startWorker, tempDir, type WorkerHandle } from '../helpers/worker.js';
+import { authedFetch, ROOT, runCli, startWorker, tempDir, type WorkerHandle } from '../helpers/worker.js';
 
 const SAMPLE = path.join(ROOT, 'test/fixtures/transcripts/two-turns.jsonl');
 const SESSION = '247065a8-ed4f-496f-b3f1-036073813b85';
@@ -97,7 +97,7 @@ describe('claude-mem backfill', () => {
   it('the worker refuses a transcript outside the Claude config dir', async () => {
     const outside = path.join(dataDir, 'elsewhere.jsonl');
     fs.copyFileSync(SAMPLE, outside);
-    const res = await fetch(`${worker.url}/api/transcripts/import`, {
+    const res = await authedFetch(`${worker.url}/api/transcripts/import`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ transcript_path: outside }),

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { DIST, getJson, postJson, startWorker, testEnv, type WorkerHandle } from '../helpers/worker.js';
+import { authedFetch, DIST, getJson, postJson, startWorker, testEnv, type WorkerHandle } from '../helpers/worker.js';
 
 const TZ = 'Pacific/Auckland';
 // Local wall-clock times in Auckland (UTC+13 on these dates), written as UTC instants.
@@ -51,7 +51,7 @@ it('HTTP: dateEnd=2026-11-25 includes the whole local day and nothing after it',
     `${w.url}/api/search?query=zebra&project=date-range&dateStart=2026-11-25&dateEnd=2026-11-25`,
   );
   expect(titles(day)).toEqual(['early on the 25th', 'late on the 25th']);
-  const bad = await fetch(`${w.url}/api/search?query=zebra&dateEnd=2026-02-31`);
+  const bad = await authedFetch(`${w.url}/api/search?query=zebra&dateEnd=2026-02-31`);
   expect(bad.status).toBe(400);
   expect(await bad.text()).toMatch(/dateEnd.*whole day/);
 });

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getJson, postJson, ROOT, runCli, startWorker, type WorkerHandle } from '../helpers/worker.js';
+import { authedFetch, getJson, postJson, ROOT, runCli, startWorker, type WorkerHandle } from '../helpers/worker.js';
 
 const CANARY = `zqxhttpcanary${Date.now()}`;
 const MCP_JS = path.join(ROOT, 'dist/mcp/mcp-server.js');
@@ -29,7 +29,7 @@ const seed = () => ({
 });
 
 async function send(method: string, url: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(url, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await authedFetch(url, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
@@ -90,13 +90,13 @@ describe('forget, edit, supersede over HTTP, CLI and MCP', () => {
     expect(done).toContain(`Forgot 1 observation (#${canaryId})`);
 
     const answers = await Promise.all([
-      fetch(`${w.url}/api/search?query=${CANARY}`).then((r) => r.text()),
-      fetch(`${w.url}/api/search?query=staging%20password`).then((r) => r.text()),
-      fetch(`${w.url}/api/observations?limit=100`).then((r) => r.text()),
-      fetch(`${w.url}/api/observation/${canaryId}`).then((r) => r.text()),
-      fetch(`${w.url}/api/export`).then((r) => r.text()),
-      fetch(`${w.url}/api/timeline?anchor=${ids[0]}`).then((r) => r.text()),
-      fetch(`${w.url}/api/context/inject?project=forget-proj`).then((r) => r.text()),
+      authedFetch(`${w.url}/api/search?query=${CANARY}`).then((r) => r.text()),
+      authedFetch(`${w.url}/api/search?query=staging%20password`).then((r) => r.text()),
+      authedFetch(`${w.url}/api/observations?limit=100`).then((r) => r.text()),
+      authedFetch(`${w.url}/api/observation/${canaryId}`).then((r) => r.text()),
+      authedFetch(`${w.url}/api/export`).then((r) => r.text()),
+      authedFetch(`${w.url}/api/timeline?anchor=${ids[0]}`).then((r) => r.text()),
+      authedFetch(`${w.url}/api/context/inject?project=forget-proj`).then((r) => r.text()),
       send('POST', `${w.url}/api/observations/batch`, { ids }).then((r) => JSON.stringify(r.body)),
       // (A search for the canary itself would echo the query back: search its neighbours' words.)
       mcpText('search', { query: 'staging password' }),
@@ -112,7 +112,7 @@ describe('forget, edit, supersede over HTTP, CLI and MCP', () => {
     // Re-import of the export taken before: the canary stays forgotten.
     const again = await postJson<{ observations: { imported: number; forgotten: number } }>(`${w.url}/api/import`, exportBefore);
     expect(again.body.observations).toMatchObject({ imported: 0, forgotten: 1 });
-    expect(await fetch(`${w.url}/api/export`).then((r) => r.text())).not.toContain(CANARY);
+    expect(await authedFetch(`${w.url}/api/export`).then((r) => r.text())).not.toContain(CANARY);
   });
 
   it('edits from the CLI (re-indexed at once, edited_at), supersedes reversibly, and deletes over HTTP with a receipt', async () => {
@@ -127,7 +127,7 @@ describe('forget, edit, supersede over HTTP, CLI and MCP', () => {
 
     const sup = runCli(['supersede', String(ids[0]), '--by', String(ids[2])], w.env);
     expect(sup.stdout).toContain(`superseded by #${ids[2]}`);
-    expect(await fetch(`${w.url}/api/context/inject?project=forget-proj`).then((r) => r.text())).not.toContain('quick with esbuild');
+    expect(await authedFetch(`${w.url}/api/context/inject?project=forget-proj`).then((r) => r.text())).not.toContain('quick with esbuild');
     expect(await mcpText('get_observations', { ids: [ids[0]] })).toContain(`superseded by #${ids[2]}`);
     expect(runCli(['supersede', String(ids[0]), '--undo'], w.env).stdout).toContain('current again');
 

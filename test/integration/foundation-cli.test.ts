@@ -6,7 +6,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startFakeAnthropic } from '../fakes/fake-anthropic.js';
-import { freePort, getJson, runCli, startWorker, tempDir, testEnv, waitFor } from '../helpers/worker.js';
+import { authedFetch, freePort, getJson, runCli, startWorker, tempDir, testEnv, waitFor } from '../helpers/worker.js';
 import { cli } from './agent-support.js';
 
 const startedPids = new Set<number>();
@@ -428,7 +428,7 @@ describe('queue and dead letters from the CLI', () => {
     });
     try {
       for (let i = 1; i <= 3; i++) {
-        const r = await fetch(`${w.url}/api/sessions/observations`, {
+        const r = await authedFetch(`${w.url}/api/sessions/observations`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ session_id: `sess-q${i}`, cwd: '/srv/q/proj-q', tool_name: 'Bash', tool_input: { command: `make ${i}` }, tool_response: 'ok', tool_use_id: `toolu_q${i}` }),

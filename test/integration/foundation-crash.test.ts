@@ -4,7 +4,7 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, expect, it } from 'vitest';
-import { startWorker, tempDir, type WorkerHandle } from '../helpers/worker.js';
+import { authedFetch, startWorker, tempDir, type WorkerHandle } from '../helpers/worker.js';
 
 const TOTAL = 1000;
 const IN_FLIGHT = 8;
@@ -32,7 +32,7 @@ type Outcome = { id: string; status: number | null; body: { status?: string } | 
 async function post(url: string, i: number): Promise<Outcome> {
   const body = event(i);
   try {
-    const res = await fetch(`${url}/api/sessions/observations`, {
+    const res = await authedFetch(`${url}/api/sessions/observations`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),

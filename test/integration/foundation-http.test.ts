@@ -4,7 +4,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getJson, runHook, startWorker, type WorkerHandle } from '../helpers/worker.js';
+import { authHeaders, getJson, runHook, startWorker, type WorkerHandle } from '../helpers/worker.js';
 
 let w: WorkerHandle;
 beforeAll(async () => {
@@ -24,7 +24,8 @@ interface Raw {
 /** node:http rather than fetch: fetch will not send a foreign Host header. */
 function raw(method: string, path: string, opts: { body?: string; headers?: Record<string, string> } = {}): Promise<Raw> {
   return new Promise((resolve, reject) => {
-    const headers: Record<string, string | number> = { ...(opts.headers ?? {}) };
+    // The worker token (issue 16): these tests are about the edges, not about getting in.
+    const headers: Record<string, string | number> = { ...authHeaders(w.url), ...(opts.headers ?? {}) };
     if (opts.body !== undefined) headers['content-length'] = Buffer.byteLength(opts.body);
     const req = http.request({ host: '127.0.0.1', port: w.port, method, path, headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
@@ -61,6 +62,7 @@ function statusOfLargePost(path: string, body: string, mode: 'declared' | 'chunk
     sock.on('close', () => reject(new Error(`connection closed without a status line: ${JSON.stringify(got.slice(0, 200))}`)));
     const buf = Buffer.from(body);
     const head = [`POST ${path} HTTP/1.1`, `Host: 127.0.0.1:${w.port}`, 'Content-Type: application/json', 'Connection: close'];
+    for (const [k, v] of Object.entries(authHeaders(w.url))) head.push(`${k}: ${v}`);
     head.push(mode === 'chunked' ? 'Transfer-Encoding: chunked' : `Content-Length: ${buf.length}`);
     sock.write(head.join('\r\n') + '\r\n\r\n');
     if (mode === 'declared') return;

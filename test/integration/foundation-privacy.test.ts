@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, runHook, startWorker, tempDir, testEnv, type HookRun, type WorkerHandle } from '../helpers/worker.js';
+import { authedFetch, freePort, runHook, startWorker, tempDir, testEnv, type HookRun, type WorkerHandle } from '../helpers/worker.js';
 
 const FAKE_KEY = 'sk-ant-api03-' + 'Zq7'.repeat(30) + '-AbC9xYz_w0';
 const PRIVATE_WORDS = 'hunter2-the-private-passphrase';
@@ -139,13 +139,13 @@ describe('privacy at capture', () => {
     expect(hook('stop', stop(sid, cwd))).toEqual({});
     expect(hook('session-end', { ...base(sid, cwd), hook_event_name: 'SessionEnd', reason: 'other' })).toEqual({});
     // Even if a client posts directly, the worker drops it.
-    const direct = await fetch(`${w.url}/api/sessions/observations`, {
+    const direct = await authedFetch(`${w.url}/api/sessions/observations`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ session_id: sid, cwd, tool_name: 'Bash', tool_input: {}, tool_response: 'x', tool_use_id: 'toolu_excl_direct' }),
     });
     expect(await direct.json()).toMatchObject({ status: 'skipped' });
-    const init = await fetch(`${w.url}/api/sessions/init`, {
+    const init = await authedFetch(`${w.url}/api/sessions/init`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ session_id: sid, cwd, prompt: 'direct' }),

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startWorker, tempDir, type WorkerHandle } from '../helpers/worker.js';
 import { cli, health, readLog } from './agent-support.js';
-import { rawRequest } from './hardening-support.js';
+import { authedRequest } from './hardening-support.js';
 
 const PLANTED_KEY = 'sk-ant-api03-' + 'Cfg9'.repeat(20) + '-zzQ';
 
@@ -24,7 +24,7 @@ interface SettingsResponse {
 }
 
 async function settingsOf(w: WorkerHandle): Promise<SettingsResponse> {
-  const r = await rawRequest(w.port, 'GET', '/api/settings');
+  const r = await authedRequest(w.port, 'GET', '/api/settings');
   return JSON.parse(r.text) as SettingsResponse;
 }
 
@@ -46,7 +46,7 @@ describe('malformed settings.json', () => {
     expect(s.issues[0]).toMatchObject({ path: file, line: 4, column: 1 });
     expect(s.issues[0].message).toContain('The file was not changed');
 
-    const save = await rawRequest(w.port, 'POST', '/api/settings', {
+    const save = await authedRequest(w.port, 'POST', '/api/settings', {
       body: JSON.stringify({ CLAUDE_MEM_LOG_LEVEL: 'INFO' }),
       headers: { 'content-type': 'application/json' },
     });

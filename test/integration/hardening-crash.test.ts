@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import { afterAll, expect, it } from 'vitest';
 import { lastUserText, startFakeAnthropic, type FakeAnthropic } from '../fakes/fake-anthropic.js';
-import { startWorker, tempDir, type WorkerHandle } from '../helpers/worker.js';
+import { authedFetch, startWorker, tempDir, type WorkerHandle } from '../helpers/worker.js';
 import { observationXml, sleep } from './agent-support.js';
 import { integrityCheck, prng, queryDb, seedFromEnv } from './hardening-support.js';
 
@@ -51,7 +51,7 @@ async function postUntilAcked(s: number, i: number): Promise<void> {
     const target = w;
     if (target) {
       try {
-        const res = await fetch(`${target.url}/api/sessions/observations`, {
+        const res = await authedFetch(`${target.url}/api/sessions/observations`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body,

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { HOOK_FOR_EVENT, startWorker, type WorkerHandle } from '../helpers/worker.js';
-import { hookOutput, prng, rawRequest, runHookAsync, seedFromEnv, type RawResponse } from './hardening-support.js';
+import { hookOutput, prng, authedRequest, runHookAsync, seedFromEnv, type RawResponse } from './hardening-support.js';
 
 const HTTP_BODIES = 10_000;
 const GET_QUERIES = 3_000;
@@ -301,7 +301,7 @@ async function runCases(cases: Case[], failures: Failure[], counts: Map<number, 
         const i = next++;
         const c = cases[i];
         try {
-          const r = await rawRequest(w.port, c.method, c.path, { body: c.body, headers: c.headers, timeoutMs: 30_000 });
+          const r = await authedRequest(w.port, c.method, c.path, { body: c.body, headers: c.headers, timeoutMs: 30_000 });
           counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
           const why = check(r);
           if (why) failures.push({ c, why, status: r.status, text: r.text.slice(0, 300) });
@@ -320,7 +320,7 @@ async function runCases(cases: Case[], failures: Failure[], counts: Map<number, 
         // Health throughout: one lane checks every 250 requests.
         if (lane === 0 && i >= (healthChecks + 1) * 250) {
           healthChecks++;
-          const h = await rawRequest(w.port, 'GET', '/api/health');
+          const h = await authedRequest(w.port, 'GET', '/api/health');
           if (h.status !== 200 || JSON.parse(h.text).pid !== w.proc.pid) failures.push({ c, why: `health after case ${i}: ${h.status} ${h.text.slice(0, 200)}` });
         }
       }
@@ -346,12 +346,12 @@ it(`${HTTP_BODIES} generated POST bodies: 2xx or 4xx with a JSON error; the work
   report('POST', failures, counts, Date.now() - t0, cases.length);
   expect(failures.map((f) => `${f.why} ← ${describeCase(f.c)}`).slice(0, 5)).toEqual([]);
   expect(w.proc.exitCode).toBeNull();
-  const h = JSON.parse((await rawRequest(w.port, 'GET', '/api/health')).text);
+  const h = JSON.parse((await authedRequest(w.port, 'GET', '/api/health')).text);
   expect(h.pid).toBe(w.proc.pid);
   expect([...counts.keys()].some((s) => s >= 400 && s < 500)).toBe(true);
   // Prototype-pollution keys were dropped or refused, never stored or merged anywhere.
   for (const p of ['/api/settings', '/api/export', '/api/health', '/api/queue']) {
-    const text = (await rawRequest(w.port, 'GET', p)).text;
+    const text = (await authedRequest(w.port, 'GET', p)).text;
     expect(text, p).not.toContain('fz-pollution-marker');
     expect(text, p).not.toContain('isAdmin');
   }
@@ -361,7 +361,7 @@ it(`${HTTP_BODIES} generated POST bodies: 2xx or 4xx with a JSON error; the work
 }, 240_000);
 
 it('a credential value with a NUL byte is a 400 naming the key, not a 500 (found by this fuzzer)', async () => {
-  const r = await rawRequest(w.port, 'POST', '/api/credentials', {
+  const r = await authedRequest(w.port, 'POST', '/api/credentials', {
     body: JSON.stringify({ OPENAI_API_KEY: 'sk-fuzz\u0000tail' }),
     headers: { 'content-type': 'application/json' },
   });
@@ -374,12 +374,12 @@ it('nesting: 100 levels in tool_input are accepted, 101 are refused naming the f
   const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
   const body = (depth: number, id: string) =>
     `{"session_id":"fz-nest","cwd":"/tmp/fuzz-a","tool_name":"Bash","tool_response":"ok","tool_use_id":"${id}","tool_input":${nested(depth)}}`;
-  const ok = await rawRequest(w.port, 'POST', '/api/sessions/observations', { body: body(100, 'toolu_nest_100'), headers: { 'content-type': 'application/json' } });
+  const ok = await authedRequest(w.port, 'POST', '/api/sessions/observations', { body: body(100, 'toolu_nest_100'), headers: { 'content-type': 'application/json' } });
   expect(ok.status, ok.text).toBe(202);
-  const deep = await rawRequest(w.port, 'POST', '/api/sessions/observations', { body: body(101, 'toolu_nest_101'), headers: { 'content-type': 'application/json' } });
+  const deep = await authedRequest(w.port, 'POST', '/api/sessions/observations', { body: body(101, 'toolu_nest_101'), headers: { 'content-type': 'application/json' } });
   expect(deep.status).toBe(400);
   expect(JSON.parse(deep.text).error).toBe('tool_input: nested more than 100 levels deep; send flatter data');
-  const huge = await rawRequest(w.port, 'POST', '/api/sessions/observations', { body: body(200_000, 'toolu_nest_200k'), headers: { 'content-type': 'application/json' } });
+  const huge = await authedRequest(w.port, 'POST', '/api/sessions/observations', { body: body(200_000, 'toolu_nest_200k'), headers: { 'content-type': 'application/json' } });
   expect(huge.status).toBe(400);
 });
 
@@ -391,7 +391,7 @@ it(`${GET_QUERIES} generated query strings on every GET endpoint: 2xx or 4xx wit
   await runCases(cases, failures, counts);
   report('GET', failures, counts, Date.now() - t0, cases.length);
   expect(failures.map((f) => `${f.why} ← ${describeCase(f.c)}`).slice(0, 5)).toEqual([]);
-  expect(JSON.parse((await rawRequest(w.port, 'GET', '/api/health')).text).pid).toBe(w.proc.pid);
+  expect(JSON.parse((await authedRequest(w.port, 'GET', '/api/health')).text).pid).toBe(w.proc.pid);
 }, 120_000);
 
 // ---- hooks ----------------------------------------------------------------------------------
@@ -441,5 +441,5 @@ it(`${HOOK_PAYLOADS} generated stdin payloads across all hook bundles: exit 0, o
   console.log(`[fuzz] hooks: ${cases.length} runs in ${Date.now() - t0} ms; failures ${failures.length}`);
   for (const f of failures.slice(0, 8)) console.log(`[fuzz]   ${f}`);
   expect(failures.slice(0, 5)).toEqual([]);
-  expect(JSON.parse((await rawRequest(w.port, 'GET', '/api/health')).text).pid).toBe(w.proc.pid);
+  expect(JSON.parse((await authedRequest(w.port, 'GET', '/api/health')).text).pid).toBe(w.proc.pid);
 }, 180_000);

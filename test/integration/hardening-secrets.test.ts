@@ -10,9 +10,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lastUserText, startFakeAnthropic, type FakeAnthropic } from '../fakes/fake-anthropic.js';
-import { startWorker, type WorkerHandle } from '../helpers/worker.js';
+import { authedFetch, startWorker, type WorkerHandle } from '../helpers/worker.js';
 import { cli, health, hook, observationXml, sleep, summaryXml, waitForValue } from './agent-support.js';
-import { rawRequest } from './hardening-support.js';
+import { authedRequest } from './hardening-support.js';
 
 // Distinctive bodies so partial leaks are caught too.
 const S = {
@@ -72,7 +72,7 @@ const CWD = '/tmp/secrets-project';
 const base = { session_id: SESSION, cwd: CWD, transcript_path: '/tmp/t.jsonl' };
 
 async function captureSse(): Promise<void> {
-  const res = await fetch(`${w.url}/stream`, { signal: sse.abort.signal });
+  const res = await authedFetch(`${w.url}/stream`, { signal: sse.abort.signal });
   const reader = res.body!.getReader();
   void (async () => {
     try {
@@ -91,7 +91,7 @@ describe('no planted secret leaks anywhere', () => {
   it('runs the full flow with every secret planted, then finds none of them outside .env/settings.json and the auth header', async () => {
     await captureSse();
     const post = (p: string, body: unknown) =>
-      rawRequest(w.port, 'POST', p, { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+      authedRequest(w.port, 'POST', p, { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
     expect((await post('/api/settings', { CLAUDE_MEM_OPENROUTER_API_KEY: S.openrouterSetting })).status).toBe(200);
     expect((await post('/api/credentials', { OPENROUTER_API_KEY: S.openrouterCredential })).status).toBe(200);
 
@@ -142,7 +142,7 @@ describe('no planted secret leaks anywhere', () => {
     await sleep(300);
 
     // Every GET endpoint, with ids and queries that reach the stored rows.
-    const obs = JSON.parse((await rawRequest(w.port, 'GET', '/api/observations?limit=100')).text) as { observations: Array<{ id: number }> };
+    const obs = JSON.parse((await authedRequest(w.port, 'GET', '/api/observations?limit=100')).text) as { observations: Array<{ id: number }> };
     expect(obs.observations.length).toBeGreaterThanOrEqual(2);
     const id = obs.observations[0].id;
     const gets = [
@@ -168,7 +168,7 @@ describe('no planted secret leaks anywhere', () => {
     ];
     const responses: Array<[string, string]> = [];
     for (const p of gets) {
-      const r = await rawRequest(w.port, 'GET', p);
+      const r = await authedRequest(w.port, 'GET', p);
       expect(r.status, `${p}: ${r.text.slice(0, 200)}`).toBe(200);
       responses.push([p, r.text]);
     }
@@ -243,7 +243,7 @@ describe('loopback only', () => {
         ['GET', '/api/export'],
         ['POST', '/api/settings'],
       ] as const) {
-        const r = await rawRequest(w.port, method, p, { headers: { host, 'content-type': 'application/json' }, body: method === 'POST' ? '{}' : undefined });
+        const r = await authedRequest(w.port, method, p, { headers: { host, 'content-type': 'application/json' }, body: method === 'POST' ? '{}' : undefined });
         // 403 from the guard; a Host that is not even a valid authority is a 400 before any route.
         expect([400, 403], `${method} ${p} Host: ${host} → ${r.status}`).toContain(r.status);
         if (r.status === 403) expect(JSON.parse(r.text).error).toMatch(/not allowed/);
@@ -251,11 +251,11 @@ describe('loopback only', () => {
       }
     }
     for (const origin of ['http://evil.com', 'https://localhost.evil.com', 'null', 'file://', 'http://127.0.0.1@evil.com', 'chrome-extension://abc']) {
-      const r = await rawRequest(w.port, 'POST', '/api/worker/restart', { headers: { origin, 'content-type': 'text/plain' }, body: '{}' });
+      const r = await authedRequest(w.port, 'POST', '/api/worker/restart', { headers: { origin, 'content-type': 'text/plain' }, body: '{}' });
       expect(r.status, `Origin: ${origin}`).toBe(403);
     }
     for (const host of [`127.0.0.1:${w.port}`, `localhost:${w.port}`, `LOCALHOST:${w.port}`, `[::1]:${w.port}`]) {
-      expect((await rawRequest(w.port, 'GET', '/api/health', { headers: { host } })).status, host).toBe(200);
+      expect((await authedRequest(w.port, 'GET', '/api/health', { headers: { host } })).status, host).toBe(200);
     }
     // A refused request changed nothing: the worker did not restart.
     expect((await health(w)).pid).toBe(w.proc.pid);
@@ -263,7 +263,7 @@ describe('loopback only', () => {
 
   it('a cross-site read gets no CORS grant: no Access-Control-Allow-Origin for any origin, preflights refused', async () => {
     for (const origin of [`http://127.0.0.1:${w.port}`, 'http://evil.com']) {
-      const r = await rawRequest(w.port, 'OPTIONS', '/api/settings', {
+      const r = await authedRequest(w.port, 'OPTIONS', '/api/settings', {
         headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
       });
       expect(r.headers['access-control-allow-origin']).toBeUndefined();
@@ -293,7 +293,7 @@ describe('loopback only', () => {
       '/../cli/claude-mem.js',
     ];
     for (const p of attempts) {
-      const r = await rawRequest(w.port, 'GET', p);
+      const r = await authedRequest(w.port, 'GET', p);
       expect(r.text, p).not.toMatch(/root:x?:0:0|"name":\s*"claude-mem"|createRequire|#!\/usr\/bin\/env node/);
       expect([200, 400, 404], `${p} → ${r.status}`).toContain(r.status);
       if (r.status === 200) expect(r.headers['content-type'], p).toMatch(/text\/html/); // the viewer itself, nothing else
@@ -326,7 +326,7 @@ describe('a backend error echoing the configured key', () => {
     const ew = await startWorker({ dotenv: `ANTHROPIC_BASE_URL=${echo.url}\nANTHROPIC_API_KEY=${corpKey}\n` });
     try {
       const post = (p: string, body: unknown) =>
-        rawRequest(ew.port, 'POST', p, { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+        authedRequest(ew.port, 'POST', p, { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
       expect((await post('/api/sessions/init', { session_id: 'echo-s', cwd: '/tmp/echo-project', prompt: 'hello' })).status).toBe(200);
       expect(
         (await post('/api/sessions/observations', { session_id: 'echo-s', cwd: '/tmp/echo-project', tool_name: 'Bash', tool_input: { command: 'ls' }, tool_response: { stdout: 'a' }, tool_use_id: 'toolu_echo' })).status,
@@ -334,14 +334,14 @@ describe('a backend error echoing the configured key', () => {
       // The gateway really echoed the key, and the worker recorded the failure.
       await waitForValue(async () => (echo.messageRequests().length > 0 ? true : null), 20_000, 'the agent to call the gateway');
       const h = await waitForValue(async () => {
-        const r = await rawRequest(ew.port, 'GET', '/api/health');
+        const r = await authedRequest(ew.port, 'GET', '/api/health');
         return /for this workspace/.test(r.text) ? r.text : null;
       }, 20_000, 'the echoed error in /api/health');
       expect(echo.messageRequests()[0].headers['x-api-key']).toBe(corpKey);
 
       const places: Array<[string, string]> = [['/api/health', h]];
       for (const p of ['/api/logs?file=error&lines=5000', '/api/logs?file=worker&lines=5000', '/api/queue', '/api/export']) {
-        places.push([p, (await rawRequest(ew.port, 'GET', p)).text]);
+        places.push([p, (await authedRequest(ew.port, 'GET', p)).text]);
       }
       const status = await cli(['worker', 'status'], ew.env);
       places.push(['worker status', status.stdout + status.stderr]);

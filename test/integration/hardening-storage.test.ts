@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort, startWorker, testEnv, WORKER_SCRIPT, type WorkerHandle } from '../helpers/worker.js';
 import { health, readLog, sleep } from './agent-support.js';
-import { hookOutput, integrityCheck, queryDb, rawRequest, runHookAsync, tryMountTmpfs } from './hardening-support.js';
+import { hookOutput, integrityCheck, queryDb, authedRequest, runHookAsync, tryMountTmpfs } from './hardening-support.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterAll(async () => {
@@ -38,7 +38,7 @@ const hookPayload = (session: string, extra: Record<string, unknown>) => ({
 });
 
 async function postEvent(w: WorkerHandle, body: unknown, timeoutMs = 30_000) {
-  const r = await rawRequest(w.port, 'POST', '/api/sessions/observations', {
+  const r = await authedRequest(w.port, 'POST', '/api/sessions/observations', {
     body: JSON.stringify(body),
     headers: { 'content-type': 'application/json' },
     timeoutMs,

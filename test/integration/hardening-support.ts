@@ -7,7 +7,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { DIST } from '../helpers/worker.js';
+import { authHeaders, DIST } from '../helpers/worker.js';
 
 /** mulberry32: small, fast, good enough to generate test inputs; the same seed gives the same run. */
 export function prng(seed: number): () => number {
@@ -61,6 +61,16 @@ export function rawRequest(
     req.on('error', reject);
     req.end(body);
   });
+}
+
+/** rawRequest carrying the worker token of a worker started by the helpers (issue 16); headers given win. */
+export function authedRequest(
+  port: number,
+  method: string,
+  urlPath: string,
+  opts: { body?: Buffer | string; headers?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<RawResponse> {
+  return rawRequest(port, method, urlPath, { ...opts, headers: { ...authHeaders(`http://127.0.0.1:${port}`), ...(opts.headers ?? {}) } });
 }
 
 /** `PRAGMA integrity_check` on a data dir's database, from a separate read-only connection. */

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lastUserText, startFakeAnthropic, type FakeAnthropic } from '../fakes/fake-anthropic.js';
-import { getJson, postJson, runHook, startWorker, waitFor, type WorkerHandle } from '../helpers/worker.js';
+import { authedFetch, getJson, postJson, runHook, startWorker, waitFor, type WorkerHandle } from '../helpers/worker.js';
 import { health, markedReply, sleep } from './agent-support.js';
 
 type Kind = 'id' | 'path';
@@ -70,7 +70,7 @@ function rawEncode(s: string): string {
 }
 
 async function get(route: string): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${w.url}${route}`);
+  const res = await authedFetch(`${w.url}${route}`);
   const text = await res.text();
   try {
     return { status: res.status, body: JSON.parse(text) };
@@ -312,7 +312,7 @@ describe('identifiers in request bodies', () => {
 
   it('a body that is not valid UTF-8 is refused, not stored with U+FFFD', async () => {
     const json = Buffer.concat([Buffer.from('{"session_id":"fz'), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('","cwd":"/srv/fuzz/x","prompt":"p"}')]);
-    const res = await fetch(`${w.url}/api/sessions/init`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: json });
+    const res = await authedFetch(`${w.url}/api/sessions/init`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: json });
     expect(res.status).toBe(400);
     expect(((await res.json()) as any).error).toBe('body: is not valid UTF-8; send the JSON as UTF-8 text');
     const { prompts } = await getJson<{ prompts: any[] }>(`${w.url}/api/prompts?project=x`);
@@ -378,13 +378,13 @@ describe('ids in routes', () => {
     ['/api/queue/dead/', '/retry', 'POST', 'a dead-letter id'],
   ])('%s:id%s', async (prefix, suffix, method, what) => {
     for (const id of BAD_IDS) {
-      const res = await fetch(`${w.url}${prefix}${id}${suffix}`, { method });
+      const res = await authedFetch(`${w.url}${prefix}${id}${suffix}`, { method });
       const body = (await res.json()) as { error: string };
       expect(res.status, `${id}: ${body.error}`).toBe(400);
       expect(body.error).toMatch(new RegExp(`^id: ".*" is not ${what}; use the number as listed`));
     }
     // A well-formed id that does not exist is a 404, not a 400.
-    const res = await fetch(`${w.url}${prefix}424242${suffix}`, { method });
+    const res = await authedFetch(`${w.url}${prefix}424242${suffix}`, { method });
     expect(res.status).toBe(404);
   });
 });

@@ -30,7 +30,7 @@ async function waitForHealth(port: number, ms: number): Promise<{ pid: number } 
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     try {
-      const res = await fetch(`http://127.0.0.1:${port}/api/health`, { signal: AbortSignal.timeout(1000) });
+      const res = await fetch(`http://127.0.0.1:${port}/api/health`, { headers: auth(port), signal: AbortSignal.timeout(1000) });
       if (res.ok) return (await res.json()) as { pid: number };
     } catch {
       // not up yet
@@ -40,7 +40,16 @@ async function waitForHealth(port: number, ms: number): Promise<{ pid: number } 
   return null;
 }
 
+/** Data dir of the worker on each port (its token authenticates the test's own requests). */
+const dirOfPort = new Map<number, string>();
+function auth(port: number): Record<string, string> {
+  const dir = dirOfPort.get(port);
+  const file = dir ? path.join(dir, 'worker.token') : '';
+  return file && fs.existsSync(file) ? { authorization: `Bearer ${fs.readFileSync(file, 'utf8').trim()}` } : {};
+}
+
 function testEnv(port: number, dataDir: string): Record<string, string> {
+  dirOfPort.set(port, dataDir);
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('CLAUDE_MEM_')) env[k] = v;
   return { ...env, CLAUDE_MEM_WORKER_HOST: '127.0.0.1', CLAUDE_MEM_WORKER_PORT: String(port), CLAUDE_MEM_DATA_DIR: dataDir };
@@ -141,7 +150,7 @@ describe('MCP server (stdio, official client) against a real worker', () => {
 
     const res = await fetch(`http://127.0.0.1:${port}/api/import`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...auth(port) },
       body: JSON.stringify(SEED),
     });
     expect(res.status).toBe(200);

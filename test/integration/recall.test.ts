@@ -1,6 +1,6 @@
 // Recall over HTTP: hostile search input, export → import round trip, context injection.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getJson, postJson, runCli, runHook, startWorker, tempDir, type WorkerHandle } from '../helpers/worker.js';
+import { authedFetch, getJson, postJson, runCli, runHook, startWorker, tempDir, type WorkerHandle } from '../helpers/worker.js';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -72,7 +72,7 @@ describe('recall over HTTP', () => {
     for (const q of hostileQueries()) {
       // RAW: entries are sent as-is: invalid UTF-8 and broken percent escapes.
       const qs = q.startsWith('RAW:') ? q.slice(4) : encodeURIComponent(q);
-      const res = await fetch(`${w.url}/api/search?query=${qs}&limit=5`);
+      const res = await authedFetch(`${w.url}/api/search?query=${qs}&limit=5`);
       if (res.status !== 200) failures.push(`${JSON.stringify(q.slice(0, 40))} → ${res.status} ${await res.text()}`);
       else {
         const body = (await res.json()) as { observations: unknown[] };
@@ -99,7 +99,7 @@ describe('recall over HTTP', () => {
     );
     expect(dated.observations.length).toBeGreaterThan(0);
     expect(dated.observations.every((o) => o.created_at.startsWith('2026-11-05'))).toBe(true);
-    const bad = await fetch(`${w.url}/api/search?query=x&type=nonsense`);
+    const bad = await authedFetch(`${w.url}/api/search?query=x&type=nonsense`);
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: string }).error).toMatch(/type/);
   });
@@ -144,20 +144,20 @@ describe('recall over HTTP', () => {
   });
 
   it('serves context for a project and a cap-respecting, tagged text', async () => {
-    const res = await fetch(`${w.url}/api/context/inject?project=recall-proj`);
+    const res = await authedFetch(`${w.url}/api/context/inject?project=recall-proj`);
     expect(res.headers.get('content-type')).toMatch(/text\/plain/);
     const text = await res.text();
     expect(text.startsWith('<claude-mem-context>')).toBe(true);
     expect(text.trimEnd().endsWith('</claude-mem-context>')).toBe(true);
     expect(Buffer.byteLength(text)).toBeLessThanOrEqual(8000);
     expect(text).toMatch(/Observation 119/);
-    const empty = await (await fetch(`${w.url}/api/context/inject?project=never-seen`)).text();
+    const empty = await (await authedFetch(`${w.url}/api/context/inject?project=never-seen`)).text();
     expect(empty).toMatch(/<claude-mem-context>/);
     expect(empty.length).toBeLessThan(1500);
   });
 
   it('never re-captures injected context', async () => {
-    const ctx = await (await fetch(`${w.url}/api/context/inject?project=recall-proj`)).text();
+    const ctx = await (await authedFetch(`${w.url}/api/context/inject?project=recall-proj`)).text();
     const cwd = tempDir('cm-proj-');
     const run = runHook('user-prompt-submit', { session_id: 'ctx-sess', cwd, hook_event_name: 'UserPromptSubmit', prompt: `${ctx}\nplease continue` }, w.env);
     expect(run.code).toBe(0);
@@ -172,7 +172,7 @@ describe('recall over HTTP', () => {
     );
     expect(byQuery.anchor).toBeGreaterThan(0);
     expect(byQuery.items.filter((i) => i.kind === 'observation').length).toBe(7);
-    const missing = await fetch(`${w.url}/api/timeline`);
+    const missing = await authedFetch(`${w.url}/api/timeline`);
     expect(missing.status).toBe(400);
   });
 });

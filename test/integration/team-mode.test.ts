@@ -14,7 +14,7 @@ import { canRun } from '../helpers/requirements.js';
 // The database is opened in beforeAll, so the gate is at collection: with every test skipped, the
 // hooks never run.
 const it = vitestIt.skipIf(!canRun(POSTGRES_SUITE, postgresMissing()));
-import { getJson, postJson, runCli, startWorker, tempDir, testEnv, waitFor, type WorkerHandle } from '../helpers/worker.js';
+import { authedFetch, getJson, postJson, runCli, startWorker, tempDir, testEnv, waitFor, type WorkerHandle } from '../helpers/worker.js';
 
 let fake: FakeAnthropic;
 let url: string;
@@ -116,7 +116,7 @@ it('two workers share one project: each one searches and gets context from both 
   expect(await titles(b, 'finding')).toEqual(shared);
 
   for (const [w, cwd] of [[a, aliceRepo], [b, bobRepo]] as const) {
-    const res = await fetch(`${w.url}/api/context/inject?cwd=${encodeURIComponent(cwd)}`);
+    const res = await authedFetch(`${w.url}/api/context/inject?cwd=${encodeURIComponent(cwd)}`);
     const text = await res.text();
     for (const t of shared) expect(text).toContain(t);
     expect(text).not.toContain('gamma-1');

@@ -3,7 +3,7 @@
 // (list prices, overridable in settings); a session over CLAUDE_MEM_SESSION_TOKEN_BUDGET waits.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic } from '../fakes/fake-anthropic.js';
-import { getJson, runCli, startWorker, type WorkerHandle } from '../helpers/worker.js';
+import { authedFetch, getJson, runCli, startWorker, type WorkerHandle } from '../helpers/worker.js';
 import { health, markedReply, postToolEvent, sleep, waitForValue } from './agent-support.js';
 
 interface Stats {
@@ -77,7 +77,7 @@ it('a session over its token cap waits; the others go on', async () => {
 it('a bad price table is a clear 400 naming the setting', async () => {
   const other = await startWorker({ settings: { CLAUDE_MEM_MODEL_PRICES: '{"glm-4.7": {"input": "cheap"}}' } });
   try {
-    const res = await fetch(`${other.url}/api/stats`);
+    const res = await authedFetch(`${other.url}/api/stats`);
     expect(res.status).toBe(400);
     expect(await res.text()).toContain('CLAUDE_MEM_MODEL_PRICES[\\"glm-4.7\\"].input must be a number');
   } finally {

@@ -12,6 +12,7 @@ import { MAX_SSE_STREAMS } from '../../src/worker/routes/stream.js';
 import {
   fixtures,
   freePort,
+  authedFetch,
   getJson,
   runCli,
   runHook,
@@ -356,7 +357,7 @@ describe('bounded live streams', () => {
     const open: AbortController[] = [];
     const openStream = async () => {
       const ac = new AbortController();
-      const res = await fetch(`${w.url}/stream`, { signal: ac.signal });
+      const res = await authedFetch(`${w.url}/stream`, { signal: ac.signal });
       if (res.status === 200) {
         // Wait for the hello event so the server has counted it.
         const reader = res.body!.getReader();
