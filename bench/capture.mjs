@@ -8,7 +8,7 @@
 // Needs the pinned CLI in node_modules (`npm run e2e:install`); skipped with a note otherwise.
 //
 // To attribute the overhead, CAPTURE_VARIANT (comma-separated) edits the generated plugin before
-// the runs: no-mcp (no MCP server), no-http (no http hooks), no-start (no SessionStart hook),
+// the runs: no-pre (no PreToolUse hook), no-mcp (no MCP server), no-http (no http hooks), no-start (no SessionStart hook),
 // null-server (http hooks to a server that only answers {}).
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -123,6 +123,12 @@ export async function benchCapture({ pairs = 3, calls = 60 } = {}) {
     fs.writeFileSync(f, fs.readFileSync(f, 'utf8').replaceAll(`127.0.0.1:${worker.port}`, `127.0.0.1:${srv.address().port}`));
   }
   if (variant.includes('no-mcp')) fs.writeFileSync(path.join(pluginDir, '.mcp.json'), '{"mcpServers":{}}');
+  if (variant.includes('no-pre')) {
+    const f = path.join(pluginDir, 'hooks', 'hooks.json');
+    const h = JSON.parse(fs.readFileSync(f, 'utf8'));
+    delete h.hooks.PreToolUse;
+    fs.writeFileSync(f, JSON.stringify(h));
+  }
   if (variant.includes('no-http') || variant.includes('no-start')) {
     const f = path.join(pluginDir, 'hooks', 'hooks.json');
     const h = JSON.parse(fs.readFileSync(f, 'utf8'));

@@ -17,7 +17,7 @@ import { lastUserText, startFakeAnthropic, type AnthropicReply, type FakeAnthrop
 import { startScriptedClaude, type ScriptStep, type ScriptedClaude } from '../fakes/fake-claude-main.js';
 import { canRun } from '../helpers/requirements.js';
 import { spawn } from 'node:child_process';
-import { CLI_SCRIPT, ROOT, WORKER_SCRIPT, freePort, getJson, tempDir, waitFor, waitForHealth } from '../helpers/worker.js';
+import { CLI_SCRIPT, ROOT, WORKER_SCRIPT, freePort, getJson, registerWorkerDir, tempDir, waitFor, waitForHealth } from '../helpers/worker.js';
 import { CLAUDE_BIN, claudeCliMissing, claudeEnv, describeRun, runClaude, type ClaudeRun } from './claude-cli.js';
 
 const BIN = CLAUDE_BIN;
@@ -104,7 +104,9 @@ async function makeHome(port?: number): Promise<Home> {
   tempDirs.push(home);
   const dataDir = path.join(home, '.claude-mem');
   fs.mkdirSync(dataDir, { mode: 0o700 });
-  return { home, dataDir, port: port ?? (await freePort()) };
+  const h = { home, dataDir, port: port ?? (await freePort()) };
+  registerWorkerDir(`http://127.0.0.1:${h.port}`, dataDir); // the test's own requests carry its worker token
+  return h;
 }
 
 function memEnv(h: Home): Record<string, string> {
@@ -488,8 +490,9 @@ describe.skipIf(!CAN_RUN)('real Claude Code CLI end to end', () => {
       expect(run.code, describeRun(run)).toBe(0);
       expect(crashed).toBe(true);
       expect(await drainedTitles(ctx.url, 5)).toEqual(FIVE_TITLES);
-      // The Write and Edit came back from the transcript, not from their hooks.
-      expect(fs.readFileSync(path.join(ctx.h.dataDir, 'logs', 'worker.log'), 'utf8')).toMatch(/Recovered from transcript .*tools=2/);
+      // The Write and Edit came back from the transcript, not from their hooks (and the Read too when
+      // the crash hit before its answered-first event was stored).
+      expect(fs.readFileSync(path.join(ctx.h.dataDir, 'logs', 'worker.log'), 'utf8')).toMatch(/Recovered from transcript .*tools=[23] /);
       const { prompts } = await getJson<{ prompts: Array<{ prompt_text: string }> }>(`${ctx.url}/api/prompts`);
       expect(prompts.map((p) => p.prompt_text)).toEqual(['Document greet() in docs/NOTES.md']);
     }, 120_000);
