@@ -4,10 +4,12 @@
 // as a local "directory" marketplace with the plugin enabled. Backup first, atomic writes,
 // unrelated keys untouched. See docs/capture.md.
 //
-// Hooks: every event except SessionStart is an http hook posting Claude Code's payload straight to
-// the worker (no process per event). SessionStart stays a command hook: it starts the worker and
-// injects context (2.1.332 does not run an http SessionStart hook). A Claude Code too old for http
-// hooks gets command hooks for every event.
+// Hooks: every event except SessionStart and PreToolUse is an http hook posting Claude Code's
+// payload straight to the worker (no process per event). SessionStart stays a command hook: it
+// starts the worker and injects context (2.1.332 does not run an http SessionStart hook).
+// PreToolUse(Read) answers with memory (file context), which the hooks' credential cannot open: a
+// command hook asks for it with the worker token, after the worker proved it holds it. A Claude
+// Code too old for http hooks gets command hooks for every event.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -43,6 +45,9 @@ const COMMAND_BUNDLES: Record<string, string> = {
   Stop: 'stop',
   SessionEnd: 'session-end',
 };
+
+/** Always command hooks: their answer is memory, so they need the worker token (see above). */
+const COMMAND_ONLY = new Set(['PreToolUse']);
 
 type Json = Record<string, unknown>;
 
@@ -134,7 +139,7 @@ export function hooksConfig(packageRoot: string, mode: HookMode, addr: { host: s
     timeout,
   });
   const entry = (event: string) =>
-    mode === 'http'
+    mode === 'http' && !COMMAND_ONLY.has(event)
       ? {
           type: 'http',
           url: hookUrl(addr.host, addr.port, event),

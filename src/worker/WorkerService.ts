@@ -240,8 +240,11 @@ export async function startWorker(opts: StartOptions): Promise<StartResult> {
 
   const host = loaded.settings.CLAUDE_MEM_WORKER_HOST;
   const port = opts.port ?? Number(loaded.settings.CLAUDE_MEM_WORKER_PORT);
-  // The per-user secret (auth.ts): created on first start; enforced with CLAUDE_MEM_AUTH=required.
-  const auth = new AuthState(dataDir(), process.env.CLAUDE_MEM_AUTH === 'required');
+  // The per-user secret (auth.ts): created on first start, required on every route but health.
+  const auth = new AuthState(dataDir());
+  if (process.env.CLAUDE_MEM_AUTH !== undefined) {
+    log.warn('CLAUDE_MEM_AUTH is no longer read: the worker token is always required (see SECURITY.md; `claude-mem open` logs the viewer in)');
+  }
   const app = createApp(deps, host === '0.0.0.0' || host === '::' ? [] : [host], auth);
 
   let server: Server;

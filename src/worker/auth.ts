@@ -9,14 +9,17 @@
 // - hook credential (`cmh_…`): HMAC of the token; may only POST the capture endpoints, whose
 //   answers carry no memory. It is what leaves the data dir in hook configs, so a process that
 //   squats the port while the worker is down learns nothing that opens a read route.
-// - viewer session cookie: everything the viewer does; HttpOnly, SameSite=Strict, in memory only
-//   (a restart logs the viewer out).
+// - viewer session cookie: everything the viewer does; HttpOnly, SameSite=Strict, 30 days. Only
+//   its SHA-256 is stored (<data dir>/viewer-sessions.json, 0600), so a restart keeps the viewer in.
 // The worker proves it holds the token without sending it: POST /api/auth/prove answers
 // HMAC(token, "proof" ‖ nonce) for a client-chosen nonce (a squatter cannot).
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Context, MiddlewareHandler } from 'hono';
 import { Hono } from 'hono';
 import { dataDir } from '../config/paths.js';
+import { writeFileAtomic } from '../lib/fsutil.js';
 import { createLogger } from '../config/logger.js';
 import { challengeWorker, ensureWorkerToken, proveToken, readWorkerToken, safeEqual, workerTokenPath } from '../config/workerToken.js';
 
@@ -38,6 +41,8 @@ export const SESSION_COOKIE = 'cm_session';
 const CODE_TTL_MS = 2 * 60 * 1000;
 /** A viewer session lasts this long (or until the worker restarts). */
 const SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000;
+/** SHA-256 of each live viewer session and its expiry, so a restart keeps the viewer logged in. */
+export const VIEWER_SESSIONS_FILE = 'viewer-sessions.json';
 /** Live codes and sessions kept at most (a flood of `open` calls cannot grow memory). */
 const MAX_LIVE = 256;
 
@@ -86,47 +91,80 @@ function cookieValue(header: string | undefined, name: string): string | null {
   return null;
 }
 
-/** Expiring single-use strings (codes) or reusable ones (sessions), bounded in number. */
+/**
+ * Expiring single-use strings (codes) or reusable ones (sessions), bounded in number. Only their
+ * SHA-256 is kept, so the sessions file (below) holds nothing a browser could present.
+ */
 class Ticket {
   private readonly live = new Map<string, number>();
-  constructor(private readonly ttlMs: number) {}
+  constructor(
+    private readonly ttlMs: number,
+    /** Where live entries are kept across restarts (0600); none: memory only. */
+    private readonly file?: string,
+  ) {
+    if (file) this.load(file);
+  }
   issue(): string {
     const now = Date.now();
     for (const [k, until] of this.live) if (until <= now) this.live.delete(k);
     while (this.live.size >= MAX_LIVE) this.live.delete(this.live.keys().next().value as string);
     const value = randomBytes(32).toString('base64url');
-    this.live.set(value, now + this.ttlMs);
+    this.live.set(digest(value), now + this.ttlMs);
+    this.save();
     return value;
   }
   /** Checks every live entry with safeEqual, so timing says nothing about which one nearly matched. */
   find(candidate: string): string | null {
+    const h = digest(candidate);
     let hit: string | null = null;
     const now = Date.now();
-    for (const [k, until] of this.live) if (safeEqual(candidate, k) && until > now) hit = k;
+    for (const [k, until] of this.live) if (safeEqual(h, k) && until > now) hit = k;
     return hit;
   }
   take(candidate: string): boolean {
     const hit = this.find(candidate);
-    if (hit) this.live.delete(hit);
+    if (hit) this.drop(hit);
     return hit !== null;
   }
-  drop(value: string): void {
-    this.live.delete(value);
+  /** Drops an entry by the key find() returned. */
+  drop(key: string): void {
+    if (this.live.delete(key)) this.save();
+  }
+  private load(file: string): void {
+    try {
+      const data = JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
+      const now = Date.now();
+      if (data && typeof data === 'object' && !Array.isArray(data)) {
+        for (const [k, until] of Object.entries(data)) {
+          if (/^[0-9a-f]{64}$/.test(k) && typeof until === 'number' && until > now && this.live.size < MAX_LIVE) this.live.set(k, until);
+        }
+      }
+    } catch {
+      // Missing or unreadable: start with no sessions (the viewer logs in again).
+    }
+  }
+  private save(): void {
+    if (!this.file) return;
+    try {
+      writeFileAtomic(this.file, JSON.stringify(Object.fromEntries(this.live)), 0o600);
+    } catch (err) {
+      createLogger('auth').warn(`Viewer sessions not saved (they end when the worker restarts): ${(err as Error).message}`);
+    }
   }
 }
+
+const digest = (value: string): string => createHash('sha256').update(value, 'utf8').digest('hex');
 
 export class AuthState {
   readonly token: string;
   readonly hookCredential: string;
   private readonly codes = new Ticket(CODE_TTL_MS);
-  private readonly sessions = new Ticket(SESSION_TTL_MS);
+  private readonly sessions: Ticket;
 
-  constructor(
-    readonly dir: string,
-    /** When false, requests without a credential still pass (transition; see SECURITY.md). */
-    readonly enforce: boolean,
-  ) {
+  constructor(readonly dir: string) {
     ({ token: this.token, hookCredential: this.hookCredential } = ensureWorkerToken(dir));
+    // Sessions outlive a restart (the viewer's own Restart button must not log it out).
+    this.sessions = new Ticket(SESSION_TTL_MS, path.join(dir, VIEWER_SESSIONS_FILE));
   }
 
   /** The scope a request's credentials grant. Every candidate is compared in equal time. */
@@ -175,11 +213,10 @@ export function requestScope(c: Context): Scope {
 export function authGuard(state: AuthState): MiddlewareHandler {
   return async (c, next) => {
     const scope = state.scopeOf(c.req.header('authorization'), c.req.header('cookie'));
-    // Routes see the effective scope: without enforcement every caller is treated as the user.
-    c.set(SCOPE_KEY as never, (state.enforce ? scope : 'full') as never);
+    c.set(SCOPE_KEY as never, scope as never);
     const method = c.req.method;
     const p = c.req.path;
-    if (!state.enforce || scope === 'full' || isPublicRoute(method, p) || (scope === 'hook' && isHookRoute(method, p))) {
+    if (scope === 'full' || isPublicRoute(method, p) || (scope === 'hook' && isHookRoute(method, p))) {
       return next();
     }
     c.header('WWW-Authenticate', 'Bearer realm="claude-mem"');

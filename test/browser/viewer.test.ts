@@ -6,7 +6,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe as vitestDescribe, expect, it } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic } from '../fakes/fake-anthropic.js';
 import { canRun } from '../helpers/requirements.js';
-import { authedFetch, getJson, postJson, startWorker, waitFor, type WorkerHandle } from '../helpers/worker.js';
+import { authedFetch, getJson, postJson, runCli, startWorker, waitFor, type WorkerHandle } from '../helpers/worker.js';
 import { chromiumMissing, ensureViewerBuilt, launchBrowser, logIn, recordResponses, screenshot, SSE_RECORDER } from './browser.js';
 
 // Without Chromium every describe is skipped, so the file's hooks (worker, browser) never run.
@@ -499,6 +499,33 @@ describe('context preview', () => {
       direct = await (await authedFetch(`${worker.url}/api/context/inject?project=alpha`)).text();
       await expect.poll(() => page.locator('#context-text').textContent()).toBe(direct);
     }
+    await context.close();
+  });
+});
+
+describe('login (issue 16)', () => {
+  it('without a session the page says how to get in; the link `claude-mem open` prints logs it in, once', async () => {
+    const context = await browser.newContext({ viewport: DESKTOP });
+    const page = await context.newPage();
+    await page.goto(`${worker.url}/`);
+    await page.locator('#login').waitFor();
+    expect(await page.locator('#login').textContent()).toContain('claude-mem open');
+    expect(await page.locator('#feed-list .card').count()).toBe(0);
+
+    const r = runCli(['open', '--print'], worker.env);
+    expect(r.code, r.stderr).toBe(0);
+    const link = /(http:\/\/\S+\/auth\/login\?code=\S+)/.exec(r.stdout)?.[1];
+    expect(link, r.stdout).toBeTruthy();
+    await page.goto(link!);
+    expect(new URL(page.url()).pathname).toBe('/');
+    await page.waitForSelector('#feed-list .card');
+    expect(await page.locator('#login').count()).toBe(0);
+
+    // The link is spent: another browser cannot use it.
+    const other = await browser.newContext();
+    const res = await (await other.newPage()).goto(link!);
+    expect(res?.status()).toBe(401);
+    await other.close();
     await context.close();
   });
 });

@@ -166,7 +166,7 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv, input?: string) {
 
 // ---- the worker token (issue 16) -----------------------------------------------------------------
 // Workers started here are ours: requests to them carry the token of their data dir, so tests
-// work whether or not the worker enforces it (CLAUDE_MEM_AUTH=required).
+// work against the worker, which always requires it.
 
 const workerDirs = new Map<string, string>();
 

@@ -1,4 +1,4 @@
-// Only the user gets in (issue 16, points 1–4), against a real worker with CLAUDE_MEM_AUTH=required:
+// Only the user gets in (issue 16, points 1–4), against a real worker (authentication is always on):
 // every route but health answers 401 without the token and works with it; the hooks' credential
 // records events and opens no read route; the viewer logs in with a one-time code for an HttpOnly,
 // SameSite=Strict cookie; the worker proves it holds the token without sending it; a second real
@@ -18,7 +18,7 @@ let token: string;
 let hookCred: string;
 
 beforeAll(async () => {
-  w = await startWorker({ env: { CLAUDE_MEM_AUTH: 'required' } });
+  w = await startWorker();
   token = readWorkerToken(w.dataDir)!;
   hookCred = fs.readFileSync(hookCredentialPath(w.dataDir), 'utf8').trim();
 }, 30_000);
@@ -191,6 +191,30 @@ describe('claude-mem open', () => {
     expect((await rawRequest(w.port, 'GET', '/api/projects', { headers: { cookie } })).status).toBe(200);
     expect((await rawRequest(Number(u.port), 'GET', u.pathname + u.search)).status).toBe(401);
   });
+
+  it('a viewer session outlives a worker restart (only its hash is on disk); logging out ends it', async () => {
+    const code = JSON.parse((await send({ method: 'POST', path: '/api/auth/code' }, bearer(token))).text).path as string;
+    const login = await rawRequest(w.port, 'GET', code);
+    expect(login.status).toBe(303);
+    const cookie = String(login.headers['set-cookie']).split(';')[0];
+    const sessionId = cookie.split('=')[1];
+    const file = path.join(w.dataDir, 'viewer-sessions.json');
+    expect(fs.statSync(file).mode & 0o077).toBe(0);
+    expect(fs.readFileSync(file, 'utf8')).not.toContain(sessionId);
+
+    const { dataDir, port } = w;
+    expect(await w.stop()).toBe(0);
+    w = await startWorker({ dataDir, port });
+    expect((await rawRequest(w.port, 'GET', '/api/projects', { headers: { cookie } })).status).toBe(200);
+    // A cookie that is not a live session still gets nothing.
+    expect((await rawRequest(w.port, 'GET', '/api/projects', { headers: { cookie: `${cookie.split('=')[0]}=${'A'.repeat(43)}` } })).status).toBe(401);
+
+    expect((await rawRequest(w.port, 'POST', '/api/auth/logout', { headers: { cookie } })).status).toBe(200);
+    expect((await rawRequest(w.port, 'GET', '/api/projects', { headers: { cookie } })).status).toBe(401);
+    expect(await w.stop()).toBe(0);
+    w = await startWorker({ dataDir, port });
+    expect((await rawRequest(w.port, 'GET', '/api/projects', { headers: { cookie } })).status).toBe(401);
+  }, 60_000);
 });
 
 describe('credentials and endpoints are the user’s alone', () => {

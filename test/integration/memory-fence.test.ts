@@ -34,8 +34,8 @@ function expectFenced(text: string, where: string): string {
 }
 
 beforeAll(async () => {
-  // With authentication on: the hook, the helpers and the MCP server all carry their credentials.
-  w = await startWorker({ env: { CLAUDE_MEM_AUTH: 'required' } });
+  // Authentication is on: the hook, the helpers and the MCP server all carry their credentials.
+  w = await startWorker();
   projectDir = tempDir('fence-project-');
   file = path.join(projectDir, 'parser.ts');
   fs.writeFileSync(file, 'export {};\n');

@@ -126,7 +126,7 @@ describe('a listener squatting the worker port', () => {
     expect(tokenSent()).toEqual([]);
 
     const otherPort = await freePort();
-    const real = await startWorker({ dataDir, port: otherPort, env: { CLAUDE_MEM_AUTH: 'required' } });
+    const real = await startWorker({ dataDir, port: otherPort });
     try {
       for (const [method, p] of [
         ['GET', '/api/search?query=x'],
