@@ -425,8 +425,6 @@ queueCmd
   });
 
 registerMemoryCommands(program, { api, ensureWorker, fail });
-
-registerMemoryCommands(program, { api, ensureWorker, fail });
 registerOpenCommand(program, { api, ensureWorker });
 
 program

@@ -47,7 +47,8 @@ const COMMAND_BUNDLES: Record<string, string> = {
 };
 
 /** Always command hooks: their answer is memory, so they need the worker token (see above). */
-const COMMAND_ONLY = new Set(['PreToolUse']);
+// Hooks that answer with memory need the full token and a verified worker: command hooks, always.
+const COMMAND_ONLY = new Set(['PreToolUse', 'UserPromptSubmit']);
 
 type Json = Record<string, unknown>;
 

@@ -27,8 +27,8 @@ import { embeddingRoutes } from './routes/embeddings.js';
 import { memoryRoutes } from './routes/memory.js';
 import { recallRoutes } from './routes/recall.js';
 import { sessionRoutes } from './routes/sessions.js';
-import { streamRoutes } from './routes/stream.js';
 import { statsRoutes } from './routes/stats.js';
+import { streamRoutes } from './routes/stream.js';
 import { uiRoutes } from './routes/ui.js';
 import { SessionService } from '../capture/SessionService.js';
 import { repairEnvFileMode } from './startupChecks.js';
@@ -93,10 +93,10 @@ export function createApp(deps: WorkerDeps, allowedHosts: string[] = [], auth?: 
   app.route('/', adminRoutes(deps));
   app.route('/', embeddingRoutes(deps));
   app.route('/', memoryRoutes(deps));
+  app.route('/', statsRoutes(deps));
   app.route('/', streamRoutes(deps));
   if (auth) app.route('/', authRoutes(auth));
   app.route('/', uiRoutes(deps));
-  app.route('/', statsRoutes(deps));
   return app;
 }
 

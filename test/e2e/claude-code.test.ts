@@ -246,11 +246,12 @@ describe.skipIf(!CAN_RUN)('real Claude Code CLI end to end', () => {
       expect(settings.enabledPlugins['claude-mem@claude-mem-local']).toBe(true);
       // Only the user can read it (it names the worker, and later its credential).
       expect(fs.statSync(plugin).mode & 0o077).toBe(0);
-      // http hooks to the configured (non-default) port for every capture event (SessionStart and
-      // PreToolUse(Read), whose answers are memory, are command hooks).
+      // http hooks to the configured (non-default) port for every capture event (SessionStart,
+      // UserPromptSubmit and PreToolUse(Read), whose answers are memory, are command hooks).
       const hooks = registeredHooks(h);
       expect(h.port).not.toBe(37777);
-      for (const event of ['UserPromptSubmit', 'PostToolUse', 'PostToolUseFailure', 'Stop', 'SessionEnd']) {
+      expect(hooks.UserPromptSubmit[0].hooks[0]).toMatchObject({ type: 'command' });
+      for (const event of ['PostToolUse', 'PostToolUseFailure', 'Stop', 'SessionEnd']) {
         expect(hooks[event][0].hooks[0]).toMatchObject({ type: 'http', url: `http://127.0.0.1:${h.port}/api/hooks/${event}` });
       }
       expect(hooks.SessionStart[0].hooks[0]).toMatchObject({ type: 'command', command: `node "${path.join(ROOT, 'dist/hooks/session-start.cjs')}"` });

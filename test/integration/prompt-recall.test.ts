@@ -1,7 +1,9 @@
 // Prompt-time recall through the UserPromptSubmit http hook route: a prompt about something memory
 // holds gets it as additionalContext (fenced, inert), an unrelated prompt gets nothing, the byte
 // cap holds, and an observation already given to the session is not given again.
+import fs from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { hookCredentialPath } from '../../src/worker/auth.js';
 import { postJson, startWorker, type WorkerHandle } from '../helpers/worker.js';
 
 const CWD = '/home/user/recall-project';
@@ -57,6 +59,17 @@ it('a related prompt gets the relevant observations, fenced and under the byte c
   expect(text).toContain('Staging deploy retries migrations');
   expect(text.startsWith('<claude-mem-context>\nNotes recorded by claude-mem from past sessions.')).toBe(true);
   expect(Buffer.byteLength(text)).toBeLessThanOrEqual(700);
+});
+
+it("the hooks' credential records the prompt but never gets memory back (it can only append)", async () => {
+  const cred = fs.readFileSync(hookCredentialPath(w.dataDir), 'utf8').trim();
+  const res = await fetch(`${w.url}/api/hooks/UserPromptSubmit`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${cred}` },
+    body: JSON.stringify({ session_id: 'session-cred', cwd: CWD, hook_event_name: 'UserPromptSubmit', prompt: 'How does the staging deploy handle migrations?' }),
+  });
+  expect(res.status).toBe(200);
+  expect(await res.json()).toEqual({});
 });
 
 it('an unrelated prompt gets nothing at all', async () => {

@@ -51,7 +51,9 @@ describe('claude-mem install', () => {
     expect(fs.statSync(path.join(pluginDir(), 'hooks', 'hooks.json')).mode & 0o077).toBe(0);
     const hooks = hooksFile();
     expect(hooks.PostToolUse[0].matcher).toBe('*');
-    for (const event of ['UserPromptSubmit', 'PostToolUse', 'PostToolUseFailure', 'Stop', 'SessionEnd']) {
+    // UserPromptSubmit answers with memory (prompt-time recall): a command hook with the full token.
+    expect(hooks.UserPromptSubmit[0].hooks[0]).toMatchObject({ type: 'command' });
+    for (const event of ['PostToolUse', 'PostToolUseFailure', 'Stop', 'SessionEnd']) {
       expect(hooks[event][0].hooks[0], event).toMatchObject({ type: 'http', url: `http://127.0.0.1:41234/api/hooks/${event}` });
     }
     expect(hooks.PreToolUse[0].matcher).toBe('Read');

@@ -8,6 +8,7 @@
 // the session's transcript is read for anything the hooks did not deliver (capture/reconcile.ts).
 import { Hono, type Context } from 'hono';
 import { parseEdgeBody, parseEdgeQuery } from '../edge.js';
+import { requestScope } from '../auth.js';
 import {
   endBody,
   fileContextQuery,
@@ -95,7 +96,8 @@ export function sessionRoutes(deps: WorkerDeps): Hono {
     );
     // Prompt-time recall: what memory has on this prompt, if anything, as the hook's output.
     const s = deps.settings();
-    if (s.CLAUDE_MEM_PROMPT_RECALL !== 'true' || isExcludedProject(b.cwd, s.CLAUDE_MEM_EXCLUDED_PROJECTS)) return c.json({});
+    // Recall reads memory: only for the full token (the command hook), never for the hooks' credential.
+    if (requestScope(c) !== 'full' || s.CLAUDE_MEM_PROMPT_RECALL !== 'true' || isExcludedProject(b.cwd, s.CLAUDE_MEM_EXCLUDED_PROJECTS)) return c.json({});
     const r = await promptRecall(
       deps.store,
       { prompt: stripPrivate(b.prompt), projects: projectScope({ cwd: b.cwd }).projects, given: given.of(b.session_id) },
