@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import { PROJECT, QUERIES } from './dataset.mjs';
 import { nowMs, ratio, summarize, timedGet } from './lib.mjs';
 
-// Same tokenisation and stop words as src/services/sqlite/ftsQuery.ts (keep in step with it), so the
+// Same tokenisation and stop words as src/store/queryText.ts (keep in step with it), so the
 // baseline searches for exactly the terms the worker searches for.
 const STOPWORDS = new Set(
   `a about above after again against all am an and any are as at be because been before being below
@@ -30,7 +30,7 @@ export function matchExpression(text) {
   return chosen.map((w) => `"${w}"`).join(' OR ');
 }
 
-// Equal column weights, as the store ranks (src/services/sqlite/SearchIndex.ts OBS_WEIGHTS).
+// Equal column weights, as the store ranks (src/store/sqlite/SearchIndex.ts OBS_WEIGHTS).
 const RAW_SQL = `SELECT o.*, bm25(observations_fts) AS score
   FROM observations_fts JOIN observations o ON o.id = observations_fts.rowid
   WHERE observations_fts MATCH ? AND o.project IN (?)

@@ -5,7 +5,7 @@
 // on the LoCoMo dev split: scripts/eval-prompt-recall.mjs). Superseded and instruction-like
 // observations are never injected; stale ones say so.
 import type { Observation } from '../api/types.js';
-import { contentTerms, countMatchedTerms } from '../services/sqlite/ftsQuery.js';
+import { contentTerms, countMatchedTerms } from '../store/queryText.js';
 import type { Store } from '../store/Store.js';
 import { fence, FENCE_OVERHEAD_BYTES, isFlaggedObservation, neutraliseMarkup } from './fence.js';
 

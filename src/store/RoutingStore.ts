@@ -19,7 +19,7 @@ import type {
   TokenUsage,
 } from '../api/types.js';
 import { SHARED_ID_BASE } from './postgres/ids.js';
-import { buildMatchExpression } from '../services/sqlite/ftsQuery.js';
+import { buildMatchExpression } from './queryText.js';
 import { addReceipts, type ForgetTarget } from './forgetTypes.js';
 import type {
   Completion,

@@ -16,7 +16,7 @@ import type {
   TokenUsage,
 } from '../api/types.js';
 import type { Completion, CompletionResult, EnqueueResult } from './sqlite/EventQueue.js';
-import type { VectorRanker } from '../services/sqlite/SearchIndex.js';
+import type { VectorRanker } from './sqlite/SearchIndex.js';
 import type { ImportOutcome, ImportSet, InsertResult, ListOptions, PromptImport } from './sqlite/SessionStore.js';
 import type { ProjectInfo } from '../api/types.js';
 import type { ForgetReceipt, ForgetTarget, ObservationPatch } from './forgetTypes.js';

@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { copyStore } from '../../src/cli/migrate.js';
 import { SHARED_ID_BASE } from '../../src/store/postgres/ids.js';
 import { openPgStore, type PgStore } from '../../src/store/postgres/PgStore.js';
-import { buildTsQuery } from '../../src/services/postgres/PgSearchIndex.js';
+import { buildTsQuery } from '../../src/store/postgres/PgSearchIndex.js';
 import { checkPostgres } from '../../src/store/postgres/pgDoctor.js';
 import { RoutingStore, shareRule } from '../../src/store/RoutingStore.js';
 import { openStore, type SqliteStore } from '../../src/store/sqlite/SqliteStore.js';

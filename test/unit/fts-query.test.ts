@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildMatchExpression, queryTerms } from '../../src/services/sqlite/ftsQuery.js';
-import { pruneCommonTerms } from '../../src/services/termPruning.js';
+import { buildMatchExpression, queryTerms } from '../../src/store/queryText.js';
+import { pruneCommonTerms } from '../../src/store/termPruning.js';
 
 describe('query terms', () => {
   it('keeps content words, drops stopwords unless nothing else is left', () => {

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { countMatchedTerms, porterStem } from '../../src/services/sqlite/ftsQuery.js';
+import { countMatchedTerms, porterStem } from '../../src/store/queryText.js';
 
 describe('Porter stemmer', () => {
   it('follows the published examples', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { contextRerank, reciprocalRankFusion } from '../../src/services/rankFusion.js';
+import { contextRerank, reciprocalRankFusion } from '../../src/store/rankFusion.js';
 
 describe('context rerank', () => {
   it('adds a share of each pooled hit to its neighbours, including ones that were not hits', () => {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/sqlite/SqliteStore.js';
 import { openPgStore } from '../../src/store/postgres/PgStore.js';
-import { queryPhrases, TermMatcher } from '../../src/services/sqlite/ftsQuery.js';
+import { queryPhrases, TermMatcher } from '../../src/store/queryText.js';
 import type { Store } from '../../src/store/Store.js';
 import type { ObservationInput } from '../../src/api/types.js';
 import { dropDatabase, freshDatabase, stopPgServer } from '../helpers/postgres.js';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { migrate, schemaVersion } from '../../src/store/sqlite/Database.js';
 import { openStore, type SqliteStore } from '../../src/store/sqlite/SqliteStore.js';
-import { buildMatchExpression } from '../../src/services/sqlite/ftsQuery.js';
+import { buildMatchExpression } from '../../src/store/queryText.js';
 import { migratePg, pgSchemaVersion } from '../../src/store/postgres/migrations.js';
 import { openPgStore, type PgStore } from '../../src/store/postgres/PgStore.js';
 import type { Store } from '../../src/store/Store.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CommonTermPruner, idf, PRUNE_MIN_DOCS } from '../../src/services/termPruning.js';
+import { CommonTermPruner, idf, PRUNE_MIN_DOCS } from '../../src/store/termPruning.js';
 
 function counter(total: number, dfs: Record<string, number>) {
   const calls: Array<{ term: string; cap: number }> = [];

@@ -4,7 +4,7 @@ import type { Store, StoreInfo } from '../Store.js';
 import { detectPgvector, migratePg } from './migrations.js';
 import { createPool, redactUrl, type Pool } from './pgClient.js';
 import { DEFAULT_LEASE_MS, PgEventQueue } from './PgEventQueue.js';
-import { PgSearchIndex } from '../../services/postgres/PgSearchIndex.js';
+import { PgSearchIndex } from './PgSearchIndex.js';
 import { PgSessionStore } from './PgSessionStore.js';
 
 export interface PgStore extends Store {

@@ -10,7 +10,7 @@ import type {
   SummaryInput,
 } from '../../api/types.js';
 import type { Db } from './Database.js';
-import { identifierParts } from '../../services/sqlite/ftsQuery.js';
+import { identifierParts } from '../queryText.js';
 import type { StoreIdentity } from '../../config/identity.js';
 import { remoteKey } from '../../config/project.js';
 import { contentHash, timeColumns, toObservation, toPrompt, toSummary, tokenColumns } from '../rows.js';

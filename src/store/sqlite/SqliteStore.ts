@@ -4,7 +4,7 @@ import { localIdentity, type StoreIdentity } from '../../config/identity.js';
 import type { Store as StoreContract, StoreInfo } from '../Store.js';
 import { openDatabase, type Db, type OpenOptions } from './Database.js';
 import { EventQueue } from './EventQueue.js';
-import { SearchIndex } from '../../services/sqlite/SearchIndex.js';
+import { SearchIndex } from './SearchIndex.js';
 import { backfillSearchTerms, SessionStore } from './SessionStore.js';
 
 /** The SQLite backend: the store contract plus the raw database for SQLite-only features (vectors). */

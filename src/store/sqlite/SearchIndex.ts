@@ -1,9 +1,9 @@
 // Keyword search (FTS5 + bm25) over observations, summaries and prompts, with filters, and
 // optional fusion with a vector ranking (reciprocal rank fusion).
 import type { Observation, PromptRow, SearchQuery, SearchResults, Summary } from '../../api/types.js';
-import type { Db } from '../../store/sqlite/Database.js';
+import type { Db } from './Database.js';
 import { CommonTermPruner } from '../termPruning.js';
-import { matchTerms, queryPhrases, queryTerms, TermMatcher } from './ftsQuery.js';
+import { matchTerms, queryPhrases, queryTerms, TermMatcher } from '../queryText.js';
 import {
   CONTEXT_POOL,
   contextRerank,
@@ -13,8 +13,8 @@ import {
   reciprocalRankFusion,
   type ScoredId,
 } from '../rankFusion.js';
-import { toObservation, toPrompt, toSummary } from '../../store/rows.js';
-import { currentFirst } from '../../store/forgetTypes.js';
+import { toObservation, toPrompt, toSummary } from '../rows.js';
+import { currentFirst } from '../forgetTypes.js';
 
 // bm25 column weights for observations_fts (title, subtitle, narrative, facts, concepts,
 // search_terms, files_read, files_modified). Equal:

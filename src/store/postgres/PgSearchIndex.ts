@@ -4,7 +4,7 @@
 // syntax: it is reduced to plain word tokens (the same ones the SQLite store uses), each quoted,
 // OR-ed together.
 import type { Observation, PromptRow, SearchQuery, SearchResults, Summary } from '../../api/types.js';
-import { queryPhrases, queryTerms } from '../sqlite/ftsQuery.js';
+import { queryPhrases, queryTerms } from '../queryText.js';
 import { CommonTermPruner, idf, pruneCommonTerms, PRUNE_MIN_DOCS } from '../termPruning.js';
 import {
   CONTEXT_POOL,
@@ -14,11 +14,11 @@ import {
   NEIGHBOUR_SPAN,
   reciprocalRankFusion,
 } from '../rankFusion.js';
-import { toObservation, toPrompt, toSummary } from '../../store/rows.js';
-import { currentFirst } from '../../store/forgetTypes.js';
-import type { SearchRepository, VectorRanker } from '../../store/Store.js';
-import type { Pool } from '../../store/postgres/pgClient.js';
-import { expandProjects, OBS_COLS, PROMPT_COLS, SUMMARY_COLS } from '../../store/postgres/pgRows.js';
+import { toObservation, toPrompt, toSummary } from '../rows.js';
+import { currentFirst } from '../forgetTypes.js';
+import type { SearchRepository, VectorRanker } from '../Store.js';
+import type { Pool } from './pgClient.js';
+import { expandProjects, OBS_COLS, PROMPT_COLS, SUMMARY_COLS } from './pgRows.js';
 
 // Rank weights for {D, C, B, A} (narrative, subtitle/concepts, facts, title). Equal, like the
 // SQLite bm25 column weights, where title/fact boosts measured worse on the LoCoMo eval.
