@@ -85,7 +85,10 @@ describe('malformed settings.json', () => {
     });
     expect(s.settings).not.toHaveProperty('polluted');
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-    const byKey = Object.fromEntries(s.issues.map((i) => [i.key, i.message]));
+    // The unknown key is a warning of its own (no setting concerned), naming it.
+    const unknown = s.issues.filter((i) => !i.key);
+    expect(unknown.map((i) => i.message)).toEqual([expect.stringContaining('CLAUDE_MEM_SOMETHING_ELSE: unknown setting')]);
+    const byKey = Object.fromEntries(s.issues.filter((i) => i.key).map((i) => [i.key, i.message]));
     expect(Object.keys(byKey).sort()).toEqual(['CLAUDE_MEM_CONTEXT_FULL_COUNT', 'CLAUDE_MEM_CONTEXT_OBSERVATIONS', 'CLAUDE_MEM_LOG_LEVEL', 'CLAUDE_MEM_PROVIDER']);
     expect(byKey.CLAUDE_MEM_LOG_LEVEL).toContain('expected one of DEBUG, INFO, WARN, ERROR, SILENT');
     expect(byKey.CLAUDE_MEM_CONTEXT_FULL_COUNT).toContain('expected an integer >= 0');
