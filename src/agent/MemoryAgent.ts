@@ -21,6 +21,7 @@ import { isOutage, OutageBreaker } from './OutageBreaker.js';
 import { createProvider, describeProvider } from './providers/providerFactory.js';
 import { ProviderError, type Provider, type ProviderSession, type Turn } from './providers/providers.js';
 import type { AgentStatus } from '../api/types.js';
+import { WakeableSleep } from '../lib/WakeableSleep.js';
 
 const MAX_CONCURRENT_SESSIONS = 3;
 const IDLE_SESSION_MS = 5 * 60_000;
@@ -87,7 +88,7 @@ export class MemoryAgent {
   private paused: string | null = null;
   private stopped = false;
   private readonly abort = new AbortController();
-  private wakeUp: (() => void) | null = null;
+  private readonly nap = new WakeableSleep();
   private loop: Promise<void> | null = null;
   private readonly breaker: OutageBreaker;
   /** Sessions offered by the queue that this agent could not claim, until when to leave them be. */
@@ -126,7 +127,7 @@ export class MemoryAgent {
   }
 
   wake(): void {
-    this.wakeUp?.();
+    this.nap.wake();
   }
 
   async stop(): Promise<void> {
@@ -201,7 +202,7 @@ export class MemoryAgent {
         this.recordError(err);
         this.o.log.error('Memory agent loop error', { error: err });
       }
-      await this.sleep(sleepMs);
+      await this.nap.sleep(sleepMs);
     }
   }
 
@@ -256,18 +257,6 @@ export class MemoryAgent {
     this.running.set(sessionId, p);
   }
 
-  /** Sleeps until woken (new work, a runner made progress) or `ms` passes; leaves no timer behind. */
-  private sleep(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.wakeUp = null;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wakeUp = done;
-    });
-  }
 
   /** Idempotency records are kept only as long as a replay of their event is possible. */
   private async pruneSeen(): Promise<void> {

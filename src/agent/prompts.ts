@@ -119,6 +119,18 @@ export function buildToolEventTurn(event: ToolEventPayload, opts: ToolEventTurnO
   return lines.join('\n');
 }
 
+/** Titles already recorded for the request (the newest 40), so the model does not repeat them. */
+function recordedBlock(recorded: string[] = []): string[] {
+  const last = recorded.slice(-40);
+  return last.length ? ['<recorded_observations>', ...last.map((t) => `- ${truncateMiddle(t, 200)}`), '</recorded_observations>'] : [];
+}
+
+/** Claude's final message of the turn, bounded. */
+function finalMessageBlock(message: string, maxChars = DEFAULT_PROMPT_MAX_CHARS): string[] {
+  const last = message.trim();
+  return ['<final_message>', last ? truncateMiddle(last, maxChars) : '(empty)', '</final_message>'];
+}
+
 export interface BatchTurnInput {
   events: ToolEventPayload[];
   /** Bound for each rendered field of each call. */
@@ -160,17 +172,11 @@ export function relatedBlock(related: RelatedObservation[] | undefined): string[
 export function buildBatchTurn(input: BatchTurnInput): string {
   const lines = [`${input.events.length} tool call${input.events.length === 1 ? '' : 's'} made for the request, in order:`];
   for (const e of input.events) lines.push(buildToolEventTurn(e, { maxFieldChars: input.maxFieldChars }));
-  const recorded = (input.recorded ?? []).slice(-40);
-  if (recorded.length) lines.push('<recorded_observations>', ...recorded.map((t) => `- ${truncateMiddle(t, 200)}`), '</recorded_observations>');
-  lines.push(...relatedBlock(input.related));
+  lines.push(...recordedBlock(input.recorded), ...relatedBlock(input.related));
   if (input.summary) {
-    const max = input.summary.maxChars ?? DEFAULT_PROMPT_MAX_CHARS;
-    const last = input.summary.lastAssistantMessage.trim();
     lines.push(
       'Claude has then finished this request. Its final message:',
-      '<final_message>',
-      last ? truncateMiddle(last, max) : '(empty)',
-      '</final_message>',
+      ...finalMessageBlock(input.summary.lastAssistantMessage, input.summary.maxChars),
       '',
       'Reply with the observations worth keeping from these tool calls (or none), then exactly one <summary> block (request, investigated, learned, completed, next_steps, notes) covering the whole request. Leave a field empty rather than guess.',
     );
@@ -195,13 +201,9 @@ export function buildSummaryTurn(input: SummaryTurnInput): string {
   const lines = ['Claude has finished this request. Summarize the turn.'];
   const prompt = input.userPrompt?.trim();
   if (prompt) lines.push('<user_request>', truncateMiddle(prompt, max), '</user_request>');
-  const recorded = (input.recorded ?? []).slice(-40);
-  if (recorded.length) lines.push('<recorded_observations>', ...recorded.map((t) => `- ${truncateMiddle(t, 200)}`), '</recorded_observations>');
-  const last = input.lastAssistantMessage.trim();
+  lines.push(...recordedBlock(input.recorded));
   lines.push(
-    '<final_message>',
-    last ? truncateMiddle(last, max) : '(empty)',
-    '</final_message>',
+    ...finalMessageBlock(input.lastAssistantMessage, max),
     '',
     'Reply with exactly one <summary> block (request, investigated, learned, completed, next_steps, notes) covering the tool calls above and this final message. Leave a field empty rather than guess. No observations, no prose.',
   );

@@ -7,6 +7,7 @@ import type { Observation } from '../api/types.js';
 import type { SessionStore } from '../store/sqlite/SessionStore.js';
 import { VectorMismatchError, type VectorIndex } from '../store/sqlite/VectorIndex.js';
 import { EmbedderUnavailableError, type Embedder } from './Embedder.js';
+import { WakeableSleep } from '../lib/WakeableSleep.js';
 
 export type EmbeddingState = 'idle' | 'indexing' | 'retrying' | 'disabled';
 
@@ -46,7 +47,7 @@ const messageOf = (err: unknown) => redactSecrets(err instanceof Error ? err.mes
 export class EmbeddingWorker {
   private stopped = true;
   private loop: Promise<void> | null = null;
-  private wakeUp: (() => void) | null = null;
+  private readonly nap = new WakeableSleep();
   private disabled: Error | null = null;
   private failures = 0;
   private lastError: { message: string; at: string } | null = null;
@@ -67,7 +68,7 @@ export class EmbeddingWorker {
   }
 
   wake(): void {
-    this.wakeUp?.();
+    this.nap.wake();
   }
 
   /** Stops the loop; a request to a slow endpoint is not waited for (its result is dropped). */
@@ -144,25 +145,13 @@ export class EmbeddingWorker {
     }
   };
 
-  /** Waits ms, or less when wake() is called. */
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.wakeUp = null;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wakeUp = done;
-    });
-  }
 
   private async run(): Promise<void> {
     const pollMs = this.o.pollMs ?? 2000;
     const maxBackoff = this.o.maxBackoffMs ?? 60_000;
     while (!this.stopped) {
       if (this.disabled) {
-        await this.sleep(60 * 60_000);
+        await this.nap.sleep(60 * 60_000);
         continue;
       }
       let done = 0;
@@ -183,9 +172,9 @@ export class EmbeddingWorker {
         }
       }
       if (this.stopped) break;
-      if (this.failures > 0) await this.sleep(Math.min(maxBackoff, pollMs * 2 ** Math.min(this.failures - 1, 10)));
+      if (this.failures > 0) await this.nap.sleep(Math.min(maxBackoff, pollMs * 2 ** Math.min(this.failures - 1, 10)));
       else if (done >= this.batchSize) await new Promise((r) => setImmediate(r)); // more to do: let HTTP breathe
-      else await this.sleep(pollMs);
+      else await this.nap.sleep(pollMs);
     }
   }
 
