@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveHookCredential, hookCredentialPath, newNonce, proveToken, readWorkerToken, verifyWorker, workerTokenPath } from '../../src/worker/auth.js';
 import { startWorker, tempDir, type WorkerHandle } from '../helpers/worker.js';
-import { rawRequest, runHookAsync } from './hardening-support.js';
+import { rawRequest, runHookAsync } from './fault-support.js';
 import { cli } from './agent-support.js';
 
 let w: WorkerHandle;

@@ -11,7 +11,7 @@ import { createWorkerClient, WorkerImpostorError } from '../../src/api/workerCli
 import { readHookCredential, readWorkerToken } from '../../src/config/workerToken.js';
 import { freePort, startWorker, tempDir, testEnv } from '../helpers/worker.js';
 import { cli } from './agent-support.js';
-import { rawRequest, runHookAsync } from './hardening-support.js';
+import { rawRequest, runHookAsync } from './fault-support.js';
 
 interface Seen {
   method: string;

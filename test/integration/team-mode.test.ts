@@ -1,4 +1,4 @@
-// Issue 8: team memory on PostgreSQL. Two real workers (separate data dirs, as on two machines)
+// Team memory on PostgreSQL. Two real workers (separate data dirs, as on two machines)
 // share one PostgreSQL database: each sees the other's sessions for the shared repository in
 // search and in the SessionStart context, private projects stay local, `kill -9` of a worker in the
 // middle of an LLM call loses nothing and stores nothing twice; `claude-mem migrate` round-trips.

@@ -1,4 +1,4 @@
-// Issue 11: a lifecycle that recovers and never signals a stranger. `worker restart` / `stop` on
+// A lifecycle that recovers and never signals a stranger. `worker restart` / `stop` on
 // a worker that spins (event loop blocked) or is stopped (SIGSTOP) end it within a bounded time
 // and leave exactly one healthy worker; stale worker.lock / worker.pid naming an unrelated live
 // process are taken over and that process survives; `worker start` says who holds the port; the

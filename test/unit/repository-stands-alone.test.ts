@@ -1,4 +1,4 @@
-// Issue 11: the repository works wherever it is cloned. Nothing under src/, test/, bench/, scripts/
+// The repository works wherever it is cloned. Nothing under src/, test/, bench/, scripts/
 // or .ci/ may refer to a path outside the checkout. Three rules, each aimed at a mistake that works on
 // the author's machine and breaks in a fresh clone:
 //
@@ -96,13 +96,13 @@ const WHITELIST: Allowed[] = [
     reason: 'an exclusion glob saved into a temp settings.json and read back as text',
   },
   {
-    file: 'test/integration/foundation-cli.test.ts',
+    file: 'test/integration/cli.test.ts',
     rule: 'home',
     text: '~/.claude/statusline.sh',
     reason: "a user's own statusLine command written to a temp settings.json to prove install keeps it; never run",
   },
   {
-    file: 'test/integration/hardening-fuzz.test.ts',
+    file: 'test/integration/http-fuzz.test.ts',
     rule: 'relative',
     text: '../../../../etc/passwd',
     reason: "path-traversal input sent to the worker's HTTP API; the test proves it is refused",

@@ -1,4 +1,4 @@
-// Issue 7, fault: `kill -9` of the worker at random moments while 5 sessions post 1,000 events each
+// `kill -9` of the worker at random moments while 5 sessions post 1,000 events each
 // and the memory agent is mid-request. After the last restart every event has exactly one stored
 // observation (0 lost, 0 duplicated), and no event cost the LLM more requests than its retry budget.
 // The fake gateway's titles carry the event's tool_use_id and its narratives the request number, so
@@ -8,7 +8,7 @@ import { afterAll, expect, it } from 'vitest';
 import { lastUserText, startFakeAnthropic, type FakeAnthropic } from '../fakes/fake-anthropic.js';
 import { authedFetch, startWorker, tempDir, type WorkerHandle } from '../helpers/worker.js';
 import { observationXml, sleep } from './agent-support.js';
-import { integrityCheck, prng, queryDb, seedFromEnv } from './hardening-support.js';
+import { integrityCheck, prng, queryDb, seedFromEnv } from './fault-support.js';
 
 const SESSIONS = 5;
 const PER_SESSION = 1000;

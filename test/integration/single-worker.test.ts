@@ -1,4 +1,4 @@
-// Issue 2, must-shows 5 and 8: one worker per data dir (two started at the same moment → one
+// One worker per data dir (two started at the same moment → one
 // serves, the other exits 0 naming it), and a graceful SIGTERM/SIGINT stop.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';

@@ -1,4 +1,4 @@
-// Issue 2, must-show 1: every real Claude Code hook payload, piped through the real hook bundles
+// Every real Claude Code hook payload, piped through the real hook bundles
 // into a real worker (no credentials: the agent pauses, so events stay queued), produces the
 // expected sessions, prompts, queued tool events and summary requests.
 import path from 'node:path';

@@ -1,4 +1,4 @@
-// Issue 7, configuration faults: settings.json malformed or with wrongly typed values, `.env` with
+// Settings.json malformed or with wrongly typed values, `.env` with
 // junk lines and binary bytes, wrong file modes, and paths that are directories. The worker starts
 // on defaults and says why (log, /api/settings, `claude-mem doctor`), never rewrites the user's
 // files, and narrows modes that expose credentials.
@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startWorker, tempDir, type WorkerHandle } from '../helpers/worker.js';
 import { cli, health, readLog } from './agent-support.js';
-import { authedRequest } from './hardening-support.js';
+import { authedRequest } from './fault-support.js';
 
 const PLANTED_KEY = 'sk-ant-api03-' + 'Cfg9'.repeat(20) + '-zzQ';
 

@@ -1,5 +1,5 @@
-// Issue 2, supporting must-show 7: the hook-side bounds that keep a capture small, tested on the
-// functions themselves (the process-level behaviour is in foundation-privacy.test.ts).
+// The hook-side bounds that keep a capture small, tested on the
+// functions themselves (the process-level behaviour is in privacy-at-capture.test.ts).
 import { describe, expect, it } from 'vitest';
 import { salvageOversized } from '../../src/capture/hooks/hook-io.js';
 import { boundToJsonSize, MAX_EVENT_JSON_CHARS } from '../../src/capture/bound.js';

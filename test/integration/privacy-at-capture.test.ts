@@ -1,4 +1,4 @@
-// Issue 2, must-show 7: privacy at capture, through the real hook processes into a real worker.
+// Privacy at capture, through the real hook processes into a real worker.
 // <private> text is never stored, an entirely-private prompt suppresses its turn, planted keys are
 // redacted (checked in the database file bytes too), excluded projects and the memory agent's own
 // process capture nothing, and a huge tool response is stored truncated.

@@ -1,4 +1,4 @@
-// Issue 7, disk and database faults: the database locked by another process, a read-only data dir,
+// The database locked by another process, a read-only data dir,
 // a full disk. Each gives a clear answer (a 5xx JSON error naming the cause, a log line), hooks
 // still exit 0 with one JSON object, the worker keeps serving, and the database passes
 // `PRAGMA integrity_check` afterwards. Read-only and full-disk use a real tmpfs (root with mount
@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort, startWorker, testEnv, WORKER_SCRIPT, type WorkerHandle } from '../helpers/worker.js';
 import { health, readLog, sleep } from './agent-support.js';
-import { hookOutput, integrityCheck, queryDb, authedRequest, runHookAsync, tryMountTmpfs } from './hardening-support.js';
+import { hookOutput, integrityCheck, queryDb, authedRequest, runHookAsync, tryMountTmpfs } from './fault-support.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterAll(async () => {

@@ -1,4 +1,4 @@
-// Shared pieces of the hardening tests (hardening-*.test.ts): a seeded PRNG so every random run can
+// Shared pieces of the hardening tests (fault tests): a seeded PRNG so every random run can
 // be replayed, a raw HTTP client that sends exactly the bytes and headers asked for, and SQLite
 // checks run from outside the worker.
 import { spawn, spawnSync } from 'node:child_process';

@@ -1,4 +1,4 @@
-// Issue 2, must-show 6: the worker's HTTP edges — validation that names the field, non-JSON,
+// The worker's HTTP edges — validation that names the field, non-JSON,
 // DNS-rebinding and cross-origin refusal, no wildcard CORS, body size limit, JSON 404s — and the
 // worker never falls over on bad input.
 import http from 'node:http';

@@ -1,4 +1,4 @@
-// Issue 7, security. (1) No secret anywhere it should not be: API keys, tokens, passwords and
+// API keys, tokens, passwords and
 // <private> text are planted in prompts, tool inputs, tool outputs, failures, the Stop message,
 // settings (POST /api/settings), credentials (POST /api/credentials), `.env`, the worker's own
 // environment and even the LLM's reply; after the full flow with a fake LLM, the database file
@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lastUserText, startFakeAnthropic, type FakeAnthropic } from '../fakes/fake-anthropic.js';
 import { authedFetch, startWorker, type WorkerHandle } from '../helpers/worker.js';
 import { cli, health, hook, observationXml, sleep, summaryXml, waitForValue } from './agent-support.js';
-import { authedRequest } from './hardening-support.js';
+import { authedRequest } from './fault-support.js';
 
 // Distinctive bodies so partial leaks are caught too.
 const S = {
@@ -306,7 +306,7 @@ describe('loopback only', () => {
     expect(mode('logs')).toBe(0o700);
     const files = ['.env', 'settings.json', 'worker.pid', path.join('logs', 'worker.log'), path.join('logs', 'worker-error.log')];
     for (const f of files.filter((x) => fs.existsSync(path.join(w.dataDir, x)))) expect(mode(f), f).toBe(0o600);
-    // Issue 16: the database and its WAL are the user's alone too (0600), not only behind the 0700 dir.
+    // The database and its WAL are the user's alone too (0600), not only behind the 0700 dir.
     for (const f of ['claude-mem.db', 'claude-mem.db-wal']) expect(mode(f), f).toBe(0o600);
     for (const entry of fs.readdirSync(w.dataDir, { withFileTypes: true, recursive: true })) {
       const p = path.relative(w.dataDir, path.join(entry.parentPath, entry.name));
@@ -315,7 +315,7 @@ describe('loopback only', () => {
   });
 });
 
-// Issue 16, point 5: a gateway that echoes the configured key in its error. A corporate key has no
+// A gateway that echoes the configured key in its error. A corporate key has no
 // recognisable shape, so only the exact configured value can be redacted.
 describe('a backend error echoing the configured key', () => {
   it('the key is in no log, health field, API answer, CLI status or the database', async () => {

@@ -1,4 +1,4 @@
-// Issue 2, must-show 2: the durable queue survives `kill -9` while events are being posted.
+// The durable queue survives `kill -9` while events are being posted.
 // Every event the worker acknowledged (2xx) is in the queue after a restart, exactly once, and
 // a hook-style retry of an acknowledged event is answered `duplicate`.
 import path from 'node:path';

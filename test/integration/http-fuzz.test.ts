@@ -1,4 +1,4 @@
-// Issue 7, bad input. A seeded fuzzer sends ≥10,000 generated bodies to every POST endpoint (wrong
+// Bad input. A seeded fuzzer sends ≥10,000 generated bodies to every POST endpoint (wrong
 // types, missing fields, huge strings, deep nesting, invalid UTF-8, prototype-pollution keys,
 // truncated JSON, wrong content types) and generated query strings to every GET endpoint, then a few
 // hundred generated stdin payloads to every hook bundle. Pass: the worker never crashes (same pid,
@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { HOOK_FOR_EVENT, startWorker, type WorkerHandle } from '../helpers/worker.js';
-import { hookOutput, prng, authedRequest, runHookAsync, seedFromEnv, type RawResponse } from './hardening-support.js';
+import { hookOutput, prng, authedRequest, runHookAsync, seedFromEnv, type RawResponse } from './fault-support.js';
 
 const HTTP_BODIES = 10_000;
 const GET_QUERIES = 3_000;

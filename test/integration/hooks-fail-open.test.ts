@@ -1,4 +1,4 @@
-// Issue 2, must-show 3: with the worker down, every hook fails open — exit 0, one JSON object,
+// With the worker down, every hook fails open — exit 0, one JSON object,
 // quickly — and the user is told "memory offline" once, not on every tool call.
 import fs from 'node:fs';
 import net from 'node:net';

@@ -1,4 +1,4 @@
-// Issue 2, must-show 4: the claude-mem CLI as a user runs it (dist/cli/claude-mem.js): worker
+// The claude-mem CLI as a user runs it (dist/cli/claude-mem.js): worker
 // start/restart/status/logs/stop, `env set` file modes, install/uninstall against a temp Claude
 // config dir full of other tools' settings, and doctor.
 import fs from 'node:fs';
