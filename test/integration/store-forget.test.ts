@@ -14,41 +14,12 @@ import type { ObservationInput, QueuedEvent } from '../../src/api/types.js';
 import { exportMemory, importMemory } from '../../src/store/importExport.js';
 import { forgetMemory } from '../../src/store/memoryService.js';
 import { RoutingStore, shareRule } from '../../src/store/RoutingStore.js';
-import { dropDatabase, freshDatabase, postgresMissing, POSTGRES_SUITE, stopPgServer } from '../helpers/postgres.js';
+import { storeBackends, TEST_IDENTITY } from '../helpers/backends.js';
+import { freshDatabase, dropDatabase, postgresMissing, POSTGRES_SUITE, stopPgServer } from '../helpers/postgres.js';
 import { canRun } from '../helpers/requirements.js';
 
-interface Backend {
-  name: 'sqlite' | 'postgres';
-  open(): Promise<Store>;
-  cleanup(): Promise<void>;
-}
-
+const BACKENDS = storeBackends('cm-forget-');
 let dir: string;
-let pgUrl: string;
-const identity = { author: 'tester@host', owner: 'tester@host#test' };
-
-const BACKENDS: Backend[] = [
-  {
-    name: 'sqlite',
-    open: async () => {
-      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cm-forget-'));
-      return openStore(path.join(dir, 'claude-mem.db'));
-    },
-    cleanup: async () => fs.rmSync(dir, { recursive: true, force: true }),
-  },
-  ...(canRun(POSTGRES_SUITE, postgresMissing())
-    ? [
-        {
-          name: 'postgres' as const,
-          open: async () => {
-            pgUrl = await freshDatabase();
-            return openPgStore(pgUrl, { identity });
-          },
-          cleanup: async () => dropDatabase(pgUrl),
-        },
-      ]
-    : []),
-];
 
 afterAll(() => stopPgServer());
 
@@ -243,12 +214,12 @@ describe('import re-links supersede to the imported rows', () => {
   });
 });
 
-describe.skipIf(!BACKENDS.some((b) => b.name === 'postgres'))('team mode (routing store): forget reaches both stores', () => {
+describe.skipIf(!canRun(POSTGRES_SUITE, postgresMissing()))('team mode (routing store): forget reaches both stores', () => {
   it('forgets by id in the store that holds it, and a session or project in both', async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cm-forget-team-'));
     const url = await freshDatabase();
     const local = openStore(path.join(dir, 'local.db'));
-    const shared = await openPgStore(url, { identity });
+    const shared = await openPgStore(url, { identity: TEST_IDENTITY });
     const team = new RoutingStore(local, shared, shareRule('team-*'));
     try {
       await team.sessions.upsertSession({ contentSessionId: 'ls', project: 'solo', cwd: '/solo' });

@@ -1,45 +1,16 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { migrate, schemaVersion } from '../../src/store/sqlite/Database.js';
-import { openStore, type SqliteStore } from '../../src/store/sqlite/SqliteStore.js';
+import type { SqliteStore } from '../../src/store/sqlite/SqliteStore.js';
 import { buildMatchExpression } from '../../src/store/queryText.js';
 import { migratePg, pgSchemaVersion } from '../../src/store/postgres/migrations.js';
-import { openPgStore, type PgStore } from '../../src/store/postgres/PgStore.js';
+import type { PgStore } from '../../src/store/postgres/PgStore.js';
 import type { Store } from '../../src/store/Store.js';
 import type { ObservationInput, QueuedEvent } from '../../src/api/types.js';
-import { dropDatabase, freshDatabase, stopPgServer } from '../helpers/postgres.js';
+import { storeBackends } from '../helpers/backends.js';
+import { stopPgServer } from '../helpers/postgres.js';
 
 // The store contract runs against both backends; backend-specific checks sit in their own blocks.
-interface Backend {
-  name: 'sqlite' | 'postgres';
-  open(): Promise<Store>;
-  cleanup(): Promise<void>;
-}
-
-let dir: string;
-let pgUrl: string;
-const identity = { author: 'tester@host', owner: 'tester@host#test' };
-
-const BACKENDS: Backend[] = [
-  {
-    name: 'sqlite',
-    open: async () => {
-      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cm-store-'));
-      return openStore(path.join(dir, 'claude-mem.db'));
-    },
-    cleanup: async () => fs.rmSync(dir, { recursive: true, force: true }),
-  },
-  {
-    name: 'postgres',
-    open: async () => {
-      pgUrl = await freshDatabase();
-      return openPgStore(pgUrl, { identity });
-    },
-    cleanup: async () => dropDatabase(pgUrl),
-  },
-];
+const BACKENDS = storeBackends('cm-store-');
 
 afterAll(() => stopPgServer());
 
