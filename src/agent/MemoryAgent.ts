@@ -490,7 +490,6 @@ export class MemoryAgent {
         });
       }
       this.o.bus.emit('status', { outage: this.breaker.snapshot() });
-      this.wake(); // the loop re-plans its sleep around the probe time
       return false;
     }
     // Whatever it said, the backend answered.

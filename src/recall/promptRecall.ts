@@ -6,6 +6,7 @@
 // observations are never injected; stale ones say so.
 import type { Observation } from '../api/types.js';
 import { contentTerms, countMatchedTerms } from '../store/queryText.js';
+import { getInt, type Settings } from '../config/SettingsManager.js';
 import type { Store } from '../store/Store.js';
 import { fence, FENCE_OVERHEAD_BYTES, isFlaggedObservation, neutraliseMarkup } from './fence.js';
 
@@ -23,6 +24,11 @@ export interface PromptRecallOptions {
 // Chosen on the LoCoMo dev split (npm run eval:recall -- --sweep): with both words of a two-word
 // prompt (two thirds of longer ones) required, 99.8% of prompts with no answer in memory get nothing.
 export const PROMPT_RECALL_DEFAULTS: Omit<PromptRecallOptions, 'maxBytes'> = { minMatched: 2, minShare: 0.67, limit: 3 };
+
+/** The options in force: the measured gate, and the byte cap the user set. */
+export function promptRecallOptions(settings: Settings): PromptRecallOptions {
+  return { ...PROMPT_RECALL_DEFAULTS, maxBytes: getInt(settings, 'CLAUDE_MEM_PROMPT_RECALL_MAX_BYTES') };
+}
 
 export interface PromptRecallResult {
   observations: Observation[];
@@ -66,12 +72,17 @@ export async function promptRecall(
   q: { prompt: string; projects: string[]; given: ReadonlySet<number> },
   opts: PromptRecallOptions,
 ): Promise<PromptRecallResult> {
+  return selectRecall(await recallCandidates(store, q.prompt, q.projects), q.given, opts);
+}
+
+/** The gate and the byte cap over candidates already found: what is injected, in rank order. */
+export function selectRecall(candidates: RecallCandidate[], given: ReadonlySet<number>, opts: PromptRecallOptions): PromptRecallResult {
   const picked: Observation[] = [];
   const lines: string[] = [];
   let bytes = FENCE_OVERHEAD_BYTES + Buffer.byteLength(`${HEADER}\n`);
-  for (const c of await recallCandidates(store, q.prompt, q.projects)) {
+  for (const c of candidates) {
     if (picked.length >= opts.limit) break;
-    if (q.given.has(c.observation.id) || c.matched < opts.minMatched || c.share < opts.minShare) continue;
+    if (given.has(c.observation.id) || c.matched < opts.minMatched || c.share < opts.minShare) continue;
     const l = line(c.observation);
     const size = Buffer.byteLength(`${l}\n`);
     if (bytes + size > opts.maxBytes) break;

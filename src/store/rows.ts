@@ -1,5 +1,6 @@
 // Mapping between SQLite rows and domain types (JSON array columns, token columns).
 import { createHash } from 'node:crypto';
+import type { UsageRow } from './Store.js';
 import type { Observation, PromptRow, Summary, TokenUsage } from '../api/types.js';
 import { changedFiles, parseFileHashes, TRACKED_FILES } from './fileState.js';
 
@@ -134,8 +135,8 @@ export interface LedgerGroupRow {
 }
 
 /** (key, model) sums → one row per key with its per-model parts, largest spend first. */
-export function groupUsage(rows: LedgerGroupRow[]): import('./Store.js').UsageRow[] {
-  const out = new Map<string, import('./Store.js').UsageRow>();
+export function groupUsage(rows: LedgerGroupRow[]): UsageRow[] {
+  const out = new Map<string, UsageRow>();
   for (const r of rows) {
     const part = {
       model: r.model,

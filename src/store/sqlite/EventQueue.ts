@@ -134,18 +134,13 @@ export class EventQueue {
    * Returns the number of rows re-keyed.
    */
   repairSessionKeys(): number {
-    const keys = this.db.prepare('SELECT DISTINCT content_session_id FROM pending_events').pluck().all() as string[];
-    const count = this.db.prepare('SELECT COUNT(*) FROM pending_events WHERE content_session_id = ?').pluck();
-    let fixed = 0;
-    for (const key of keys) {
-      if ((count.get(key) as number) > 0) continue;
-      const ids = (this.db.prepare('SELECT id, content_session_id AS k FROM pending_events').all() as { id: number; k: string }[])
-        .filter((r) => r.k === key)
-        .map((r) => r.id);
-      const rekey = this.db.prepare('UPDATE pending_events SET content_session_id = ? WHERE id = ?');
-      this.db.transaction(() => ids.forEach((id) => (fixed += rekey.run(key, id).changes)))();
-    }
-    return fixed;
+    const rows = this.db.prepare('SELECT id, content_session_id AS k FROM pending_events').all() as { id: number; k: string }[];
+    const matches = this.db.prepare('SELECT 1 FROM pending_events WHERE content_session_id = ? LIMIT 1').pluck();
+    const rekey = this.db.prepare('UPDATE pending_events SET content_session_id = ? WHERE id = ?');
+    const unmatched = new Set([...new Set(rows.map((r) => r.k))].filter((k) => matches.get(k) === undefined));
+    const stranded = rows.filter((r) => unmatched.has(r.k));
+    this.db.transaction(() => stranded.forEach((r) => rekey.run(r.k, r.id)))();
+    return stranded.length;
   }
 
   /**

@@ -2,8 +2,7 @@
 import { Hono } from 'hono';
 import { buildContext, projectScope } from '../../recall/contextService.js';
 import { timeline } from '../../recall/timeline.js';
-import { PROMPT_RECALL_DEFAULTS, promptRecall, recallCandidates } from '../../recall/promptRecall.js';
-import { getInt } from '../../config/SettingsManager.js';
+import { promptRecallOptions, recallCandidates, selectRecall } from '../../recall/promptRecall.js';
 import { parseEdgeBody, parseEdgeQuery, routeId } from '../edge.js';
 import { batchBody, contextQuery, listQuery, promptRecallBody, searchQuery, timelineQuery } from '../../api/schemas.js';
 import type { ObservationsPage, ProjectInfo, PromptRecallResponse, SearchResponse, TimelineResponse } from '../../api/types.js';
@@ -73,10 +72,9 @@ export function recallRoutes(deps: WorkerDeps): Hono {
     const b = await parseEdgeBody(c, promptRecallBody);
     if (!b.project && !b.cwd) return c.json({ error: 'project: give a project name (or cwd, a working directory)' }, 400);
     const projects = projectScope({ project: b.project, cwd: b.cwd }).projects;
-    const s = deps.settings();
-    const r = await promptRecall(deps.store, { prompt: b.prompt, projects, given: new Set() }, { ...PROMPT_RECALL_DEFAULTS, maxBytes: getInt(s, 'CLAUDE_MEM_PROMPT_RECALL_MAX_BYTES') });
-    const body: PromptRecallResponse = { ...r };
-    if (b.explain) body.candidates = (await recallCandidates(deps.store, b.prompt, projects)).map((x) => ({ id: x.observation.id, matched: x.matched, share: x.share }));
+    const candidates = await recallCandidates(deps.store, b.prompt, projects);
+    const body: PromptRecallResponse = selectRecall(candidates, new Set(), promptRecallOptions(deps.settings()));
+    if (b.explain) body.candidates = candidates.map((x) => ({ id: x.observation.id, matched: x.matched, share: x.share }));
     return c.json(body);
   });
 

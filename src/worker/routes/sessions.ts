@@ -26,8 +26,7 @@ import {
 import type { WorkerDeps } from '../WorkerDeps.js';
 import { fileContext } from '../../recall/fileContext.js';
 import { projectScope } from '../../recall/contextService.js';
-import { GivenObservations, PROMPT_RECALL_DEFAULTS, promptRecall } from '../../recall/promptRecall.js';
-import { getInt } from '../../config/SettingsManager.js';
+import { GivenObservations, promptRecall, promptRecallOptions } from '../../recall/promptRecall.js';
 import { boundToJsonSize } from '../../capture/bound.js';
 import { TranscriptReconciler } from '../../capture/reconcile.js';
 import { isExcludedProject, stripPrivate } from '../../capture/privacy.js';
@@ -101,7 +100,7 @@ export function sessionRoutes(deps: WorkerDeps): Hono {
     const r = await promptRecall(
       deps.store,
       { prompt: stripPrivate(b.prompt), projects: projectScope({ cwd: b.cwd }).projects, given: given.of(b.session_id) },
-      { ...PROMPT_RECALL_DEFAULTS, maxBytes: getInt(s, 'CLAUDE_MEM_PROMPT_RECALL_MAX_BYTES') },
+      promptRecallOptions(s),
     );
     if (!r.text) return c.json({});
     given.add(b.session_id, r.observations.map((o) => o.id));
