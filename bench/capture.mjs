@@ -9,7 +9,11 @@
 //
 // To attribute the overhead, CAPTURE_VARIANT (comma-separated) edits the generated plugin before
 // the runs: no-pre (no PreToolUse hook), no-mcp (no MCP server), no-http (no http hooks), no-start (no SessionStart hook),
-// null-server (http hooks to a server that only answers {}).
+// null-server (http hooks to a server that only answers {}), no-post (no PostToolUse/Failure hooks:
+// tool calls reach the worker only through the transcript catch-up at Stop/SessionEnd),
+// mcp-hooks (prototype: UserPromptSubmit and PreToolUse(Read) become `mcp_tool` hooks served by the
+// plugin's own MCP server, which proves the worker before sending the token, as the command hooks
+// do, but without a Node process per event; see mcpHooksPrototype below).
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -51,6 +55,62 @@ function script(project, calls) {
   return steps;
 }
 
+/**
+ * Prototype for CAPTURE_VARIANT=mcp-hooks: the plugin's MCP server (dist/mcp/mcp-server.js's tools)
+ * plus one tool, claude_mem_hook, that forwards a memory-reading hook's payload to the worker with
+ * the token — through workerClient.request, which sends it only after the listener proved it holds
+ * it (the same challenge–response as the command hooks). Claude Code calls it as an `mcp_tool` hook
+ * and reads the tool's text as the hook's JSON output.
+ */
+function mcpHooksPrototype({ contextOnFirstPrompt = false } = {}) {
+  const mcp = path.join(DIST, 'mcp', 'mcp-server.js');
+  const chunk = /import\s*\{[^}]*\bcreateWorkerClient\b[^}]*\}\s*from\s*"([^"]+)"/.exec(fs.readFileSync(mcp, 'utf8'))?.[1];
+  if (!chunk) throw new Error('mcp-hooks: createWorkerClient not found in dist/mcp/mcp-server.js; rebuild (npm run build)');
+  const url = (f) => JSON.stringify(`file://${f}`);
+  return `import { createMcpServer, makeWorkerStarter } from ${url(mcp)};
+import { createWorkerClient } from ${url(path.resolve(path.dirname(mcp), chunk))};
+import { StdioServerTransport } from ${url(path.join(ROOT, 'node_modules/@modelcontextprotocol/sdk/dist/esm/server/stdio.js'))};
+import { z } from ${url(path.join(ROOT, 'node_modules/zod/index.js'))};
+console.log = (...a) => console.error(...a);
+const client = createWorkerClient({ host: process.env.CLAUDE_MEM_WORKER_HOST ?? '127.0.0.1', port: process.env.CLAUDE_MEM_WORKER_PORT });
+const server = createMcpServer({ client, startWorker: makeWorkerStarter(client) });
+const EVENTS = new Set(['UserPromptSubmit', 'PreToolUse']);
+// start-async: SessionStart no longer waits, so the session's context comes with its first prompt.
+const CONTEXT_ON_FIRST_PROMPT = ${contextOnFirstPrompt};
+const seen = new Set();
+server.registerTool('claude_mem_hook', {
+  description: 'Internal: claude-mem hook bridge (Claude Code calls it for its hooks). Not for the model.',
+  inputSchema: { event: z.string(), payload: z.record(z.string(), z.unknown()) },
+}, async ({ event, payload }) => {
+  if (!EVENTS.has(event)) return { content: [{ type: 'text', text: '{}' }] };
+  try {
+    const out = await client.request('POST', '/api/hooks/' + event, { body: { ...payload, hook_event_name: event }, timeoutMs: 3000 });
+    let h = out && typeof out === 'object' ? out.hookSpecificOutput : undefined;
+    if (CONTEXT_ON_FIRST_PROMPT && event === 'UserPromptSubmit' && !seen.has(payload.session_id)) {
+      seen.add(payload.session_id);
+      const ctx = await client.contextInject({ cwd: payload.cwd });
+      if (ctx) h = { hookEventName: event, additionalContext: ctx + (h?.additionalContext ? '\\n\\n' + h.additionalContext : '') };
+    }
+    return { content: [{ type: 'text', text: JSON.stringify(h ? { hookSpecificOutput: h } : {}) }] };
+  } catch (err) {
+    console.error('claude_mem_hook', event, err && err.message);
+    return { content: [{ type: 'text', text: '{}' }] };
+  }
+});
+await server.connect(new StdioServerTransport());
+`;
+}
+
+/** hooks.json entries for the mcp-hooks prototype: the payload fields the worker's routes read. */
+function mcpHookEntries() {
+  const hook = (event, payload) => ({ type: 'mcp_tool', server: 'plugin:claude-mem:mem-search', tool: 'claude_mem_hook', input: { event, payload }, timeout: 5 });
+  const common = { session_id: '${session_id}', transcript_path: '${transcript_path}', cwd: '${cwd}' };
+  return {
+    UserPromptSubmit: [{ hooks: [hook('UserPromptSubmit', { ...common, prompt: '${prompt}' })] }],
+    PreToolUse: [{ matcher: 'Read', hooks: [hook('PreToolUse', { ...common, tool_name: '${tool_name}', tool_use_id: '${tool_use_id}', tool_input: { file_path: '${tool_input.file_path}' } })] }],
+  };
+}
+
 function claudeEnv(configDir, baseUrl, extra) {
   return {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -69,7 +129,9 @@ function claudeEnv(configDir, baseUrl, extra) {
 function runClaude(cwd, env) {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(CLAUDE_BIN, ['-p', 'Run the bench steps', '--permission-mode', 'bypassPermissions', '--tools', TOOLS], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // CAPTURE_DEBUG_DIR: Claude Code's debug log of every session there (hook timings; slows the runs).
+    const debug = process.env.CAPTURE_DEBUG_DIR ? ['--debug-file', path.join(process.env.CAPTURE_DEBUG_DIR, `${env.CLAUDE_MEM_DATA_DIR ? 'with' : 'without'}-${Date.now()}.log`)] : [];
+    const child = spawn(CLAUDE_BIN, ['-p', 'Run the bench steps', '--permission-mode', 'bypassPermissions', '--tools', TOOLS, ...debug], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
@@ -121,6 +183,28 @@ export async function benchCapture({ pairs = 3, calls = 60 } = {}) {
     srv.unref();
     const f = path.join(pluginDir, 'hooks', 'hooks.json');
     fs.writeFileSync(f, fs.readFileSync(f, 'utf8').replaceAll(`127.0.0.1:${worker.port}`, `127.0.0.1:${srv.address().port}`));
+  }
+  if (variant.includes('mcp-hooks')) {
+    fs.writeFileSync(path.join(pluginDir, 'mcp-hooks-proto.mjs'), mcpHooksPrototype({ contextOnFirstPrompt: variant.includes('start-async') }));
+    fs.writeFileSync(path.join(pluginDir, '.mcp.json'), JSON.stringify({ mcpServers: { 'mem-search': { command: 'node', args: [path.join(pluginDir, 'mcp-hooks-proto.mjs')] } } }));
+    const f = path.join(pluginDir, 'hooks', 'hooks.json');
+    const h = JSON.parse(fs.readFileSync(f, 'utf8'));
+    Object.assign(h.hooks, mcpHookEntries());
+    fs.writeFileSync(f, JSON.stringify(h));
+  }
+  if (variant.includes('start-async')) {
+    // SessionStart still starts the worker and registers the session, without holding up the start.
+    const f = path.join(pluginDir, 'hooks', 'hooks.json');
+    const h = JSON.parse(fs.readFileSync(f, 'utf8'));
+    for (const g of h.hooks.SessionStart) for (const e of g.hooks) e.async = true;
+    fs.writeFileSync(f, JSON.stringify(h));
+  }
+  if (variant.includes('no-post')) {
+    const f = path.join(pluginDir, 'hooks', 'hooks.json');
+    const h = JSON.parse(fs.readFileSync(f, 'utf8'));
+    delete h.hooks.PostToolUse;
+    delete h.hooks.PostToolUseFailure;
+    fs.writeFileSync(f, JSON.stringify(h));
   }
   if (variant.includes('no-mcp')) fs.writeFileSync(path.join(pluginDir, '.mcp.json'), '{"mcpServers":{}}');
   if (variant.includes('no-pre')) {

@@ -35,6 +35,7 @@ function parseArgs(argv) {
     convs: null,
     misses: null,
     databaseUrl: null,
+    rankLimit: null,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -52,7 +53,10 @@ function parseArgs(argv) {
       opts.databaseUrl = value();
       if (!/^postgres(ql)?:\/\//.test(opts.databaseUrl)) fail('--database-url must be a postgres:// URL of a server we may create a database on');
     }
-    else if (arg === '--conv') {
+    else if (arg === '--rank-limit') {
+      opts.rankLimit = value();
+      if (!/^\d+$/.test(opts.rankLimit)) fail(`--rank-limit takes a number of rows, got "${opts.rankLimit}"`);
+    } else if (arg === '--conv') {
       const raw = value();
       opts.convs = raw.split(',').map((c) => {
         if (!/^\d+$/.test(c.trim())) fail(`--conv takes conversation numbers separated by commas (e.g. 0,2), got "${raw}"`);
@@ -60,10 +64,10 @@ function parseArgs(argv) {
       });
     } else if (arg === '--help' || arg === '-h') {
       console.log(
-        'usage: node scripts/eval-search.mjs [--json out.json] [--data locomo-dev.json] [--worker worker-main.js] [--keyword-only] [--conv 0,1] [--misses out.json] [--database-url postgres://…]',
+        'usage: node scripts/eval-search.mjs [--json out.json] [--data locomo-dev.json] [--worker worker-main.js] [--keyword-only] [--conv 0,1] [--misses out.json] [--database-url postgres://…] [--rank-limit rows]',
       );
       process.exit(0);
-    } else fail(`unknown option ${arg} (known: --json, --data, --worker, --keyword-only, --conv, --misses, --database-url)`);
+    } else fail(`unknown option ${arg} (known: --json, --data, --worker, --keyword-only, --conv, --misses, --database-url, --rank-limit)`);
   }
   return opts;
 }
@@ -343,6 +347,7 @@ async function runOnce(opts, data, run) {
 
 async function runOnceIn(opts, data, run, database) {
   const extraEnv = database ? { CLAUDE_MEM_DATABASE_URL: database.url, CLAUDE_MEM_SHARED_PROJECTS: `${projectOf('')}*` } : {};
+  if (opts.rankLimit) extraEnv.CLAUDE_MEM_SEARCH_RANK_LIMIT = opts.rankLimit;
   const worker = await startWorker(opts.worker, run.embeddings, extraEnv).catch((err) => ({ error: err }));
   if (worker.error) {
     if (run.embeddings === 'none') throw worker.error;

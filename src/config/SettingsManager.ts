@@ -164,6 +164,12 @@ export const SETTINGS_SPEC = {
     kind: bool,
     description: 'On UserPromptSubmit, add the few observations most relevant to the prompt (not given to the session yet); nothing when none is relevant enough.',
   },
+  CLAUDE_MEM_SEARCH_RANK_LIMIT: {
+    default: '5000',
+    kind: int(10, 100_000_000),
+    description:
+      'Rows one keyword search ranks at most: it matches on its rarest words while their rows fit, and ranks only the newest 1,000 rows when every word is common. Higher is more exhaustive and slower on stores past ~50k observations.',
+  },
   CLAUDE_MEM_PROMPT_RECALL_MAX_BYTES: {
     default: '2048',
     kind: int(256, 65536),
@@ -648,7 +654,7 @@ export function splitList(csv: string): string[] {
  * only after a restart; the rest are read on use.
  */
 const RESTART_KEY_PATTERN =
-  /^CLAUDE_MEM_(WORKER_HOST|WORKER_PORT|PROVIDER|MODEL|CLAUDE_TRANSPORT|AUTODETECT_CLAUDE_CODE_ENV|OPENAI_.*|OPENROUTER_.*|GEMINI_.*|EMBEDDINGS.*|DATABASE_URL|SHARED_PROJECTS|REQUEST_TIMEOUT_MS)$/;
+  /^CLAUDE_MEM_(WORKER_HOST|WORKER_PORT|PROVIDER|MODEL|CLAUDE_TRANSPORT|AUTODETECT_CLAUDE_CODE_ENV|OPENAI_.*|OPENROUTER_.*|GEMINI_.*|EMBEDDINGS.*|DATABASE_URL|SHARED_PROJECTS|SEARCH_RANK_LIMIT|REQUEST_TIMEOUT_MS)$/;
 
 /** Settings as a browser may see them: secret values only as '' (the viewer shows set / not set). */
 export function publicSettings(settings: Record<string, string>): Record<string, string> {

@@ -16,17 +16,18 @@ export interface ConfiguredStoreOptions {
 }
 
 export async function openConfiguredStore(
-  settings: Pick<Settings, 'CLAUDE_MEM_DATABASE_URL' | 'CLAUDE_MEM_SHARED_PROJECTS'>,
+  settings: Pick<Settings, 'CLAUDE_MEM_DATABASE_URL' | 'CLAUDE_MEM_SHARED_PROJECTS'> & Partial<Pick<Settings, 'CLAUDE_MEM_SEARCH_RANK_LIMIT'>>,
   opts: ConfiguredStoreOptions = {},
 ): Promise<Store> {
   const identity = opts.identity ?? localIdentity(dataDir());
-  const local = openStore(opts.sqliteFile ?? dbPath(), { identity });
+  const rankLimit = settings.CLAUDE_MEM_SEARCH_RANK_LIMIT ? Number(settings.CLAUDE_MEM_SEARCH_RANK_LIMIT) : undefined;
+  const local = openStore(opts.sqliteFile ?? dbPath(), { identity, rankLimit });
   const url = settings.CLAUDE_MEM_DATABASE_URL.trim();
   if (!url) return local;
   try {
     // Loaded on demand: the embedded-only worker never loads the PostgreSQL driver.
     const { openPgStore } = await import('./postgres/PgStore.js');
-    const shared = await openPgStore(url, { identity, leaseMs: opts.leaseMs });
+    const shared = await openPgStore(url, { identity, leaseMs: opts.leaseMs, rankLimit });
     return new RoutingStore(local, shared, shareRule(settings.CLAUDE_MEM_SHARED_PROJECTS));
   } catch (err) {
     await local.close();

@@ -17,6 +17,44 @@ export function pruneCommonTerms(termDfs: Array<{ term: string; df: number }>, t
   return [termDfs.reduce((a, b) => (b.df < a.df ? b : a)).term];
 }
 
+/**
+ * Rows a keyword query ranks at most in a large store. Ranking cost grows with the rows that
+ * contain any query term (1–2 µs each in FTS5), so a query is matched on its rarest terms while
+ * their rows fit this budget; the other terms still count when the hits are weighed
+ * (coordination). A query whose every term is more common than that ranks only the newest rows
+ * that contain its terms, a fifth of the budget (recentWindow): among tens of thousands of rows
+ * that share one everyday word, recency is the better tie-breaker.
+ */
+export const SCORE_BUDGET = 5000;
+
+/** Rows ranked when every query term is common (see SCORE_BUDGET). */
+export const recentWindow = (budget: number): number => Math.ceil(budget / 5);
+
+export interface TermPlan {
+  /** Terms a hit is weighed by (common ones pruned). */
+  terms: string[];
+  /** Terms the index is queried with. */
+  match: string[];
+  /** Rank only the newest `budget` rows that contain a term (every term is common). */
+  recentOnly: boolean;
+}
+
+/** Which terms to query the index with so that at most about `budget` rows are ranked. */
+export function planTerms(termDfs: Array<{ term: string; df: number }>, totalDocs: number, budget = SCORE_BUDGET): TermPlan {
+  const terms = pruneCommonTerms(termDfs, totalDocs);
+  if (totalDocs <= budget) return { terms, match: terms, recentOnly: false };
+  const kept = new Set(terms);
+  const byRarity = termDfs.filter((d) => kept.has(d.term)).sort((a, b) => a.df - b.df);
+  const match: string[] = [];
+  let rows = 0;
+  for (const d of byRarity) {
+    if (rows + d.df > budget) break;
+    rows += d.df;
+    match.push(d.term);
+  }
+  return match.length > 0 ? { terms, match, recentOnly: false } : { terms, match: terms, recentOnly: true };
+}
+
 export interface TermCounter {
   /** Number of observations. */
   total(): Promise<number> | number;
@@ -36,19 +74,18 @@ export class CommonTermPruner {
 
   constructor(private readonly counter: TermCounter) {}
 
-  async select(terms: string[]): Promise<string[]> {
-    if (terms.length < 2) return terms;
+  async plan(terms: string[], budget = SCORE_BUDGET): Promise<TermPlan> {
     const total = await this.total();
-    if (total < PRUNE_MIN_DOCS) return terms;
-    return pruneCommonTerms((await this.stats(terms)).dfs, total);
+    if (terms.length === 0 || total <= budget) return { terms, match: terms, recentOnly: false };
+    return planTerms((await this.stats(terms, budget)).dfs, total, budget);
   }
 
   /** Document frequencies of the terms (capped, cached): what a ranker needs for idf weights. */
-  async stats(terms: string[]): Promise<TermStats> {
+  async stats(terms: string[], budget = SCORE_BUDGET): Promise<TermStats> {
     const total = await this.total();
-    // Exact counts in small stores (for idf); in large ones only up to the pruning cap, since a
-    // term above it is dropped anyway.
-    const cap = Math.max(Math.floor(total * COMMON_TERM_SHARE), Math.min(total, PRUNE_MIN_DOCS));
+    // Exact counts in small stores (for idf); in large ones only up to the pruning cap (a term
+    // above it is dropped anyway) or the scoring budget, whichever is larger.
+    const cap = Math.max(Math.floor(total * COMMON_TERM_SHARE), Math.min(total, Math.max(PRUNE_MIN_DOCS, budget)));
     const dfs = await Promise.all(terms.map(async (term) => ({ term, df: await this.docFreq(term, cap) })));
     return { total, dfs };
   }

@@ -9,9 +9,14 @@ import { openStore } from '../../src/store/sqlite/SqliteStore.js';
 import type { Store } from '../../src/store/Store.js';
 import { dropDatabase, freshDatabase } from './postgres.js';
 
+/** Store options both backends take. */
+export interface BackendOptions {
+  rankLimit?: number;
+}
+
 export interface Backend {
   name: 'sqlite' | 'postgres';
-  open(): Promise<Store>;
+  open(opts?: BackendOptions): Promise<Store>;
   cleanup(): Promise<void>;
 }
 
@@ -23,17 +28,17 @@ export function storeBackends(tempPrefix: string): Backend[] {
   return [
     {
       name: 'sqlite',
-      open: async () => {
+      open: async (opts = {}) => {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), tempPrefix));
-        return openStore(path.join(dir, 'claude-mem.db'));
+        return openStore(path.join(dir, 'claude-mem.db'), opts);
       },
       cleanup: async () => fs.rmSync(dir, { recursive: true, force: true }),
     },
     {
       name: 'postgres',
-      open: async () => {
+      open: async (opts = {}) => {
         pgUrl = await freshDatabase();
-        return openPgStore(pgUrl, { identity: TEST_IDENTITY });
+        return openPgStore(pgUrl, { identity: TEST_IDENTITY, ...opts });
       },
       cleanup: async () => dropDatabase(pgUrl),
     },

@@ -1,4 +1,4 @@
-// Migrations that change existing data: identifier parts backfilled (4), queue ids never reused (5).
+// Migrations that change existing data: identifier parts backfilled (4, 11), queue ids never reused (5).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -54,6 +54,30 @@ it('migration 5 keeps queued events and never hands out an id a dead letter hold
       payload: { tool_name: 'Read', tool_input: {}, tool_response: '', tool_use_id: 't10', cwd: '/p', occurred_at: now },
     });
     expect(r.id).toBeGreaterThan(9);
+  } finally {
+    await store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+it('migration 11 indexes the camelCase parts of file names stored before it', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cm-mig11-'));
+  const file = path.join(dir, 'claude-mem.db');
+  const old = new BetterSqlite3(file);
+  migrate(old, MIGRATIONS.filter((m) => m.version < 11));
+  old
+    .prepare(
+      `INSERT INTO observations (content_session_id, project, type, title, narrative, files_modified, search_terms,
+         content_hash, created_at, created_at_epoch)
+       VALUES ('s', 'p', 'change', 'Raised the limit', 'n', '["src/agent/OutageBreaker.ts"]', '', 'h1', '2026-11-01T00:00:00Z', 0)`,
+    )
+    .run();
+  old.close();
+
+  const store = openStore(file);
+  try {
+    const res = await store.search.search({ query: 'breaker', kinds: ['observations'] });
+    expect(res.observations.map((o) => o.title)).toEqual(['Raised the limit']);
   } finally {
     await store.close();
     fs.rmSync(dir, { recursive: true, force: true });

@@ -84,6 +84,7 @@ describe.each(BACKENDS)('$name store: paths and identifiers', (backend) => {
     await add('changesMain', { title: 'Start-up order changed', narrative: 'Settings load first.', files_modified: ['src/services/worker/worker-main.ts'] });
     await add('mentionsMain', { title: 'Crash on boot', narrative: 'worker-main.js crashed when the port was taken.' });
     await add('mainWords', { title: 'Main menu', narrative: 'The worker pool shows in the menu.' });
+    await add('camelFile', { title: 'Retry budget', narrative: 'Raised the limit.', files_modified: ['src/agent/OutageBreaker.ts'] });
     for (let i = 0; i < 5; i++) await add(`filler${i}`, { title: `Unrelated note ${i}`, narrative: 'Nothing about files here.' });
   });
   afterEach(async () => {
@@ -108,6 +109,12 @@ describe.each(BACKENDS)('$name store: paths and identifiers', (backend) => {
   it('finds a dotted identifier, and its parts', async () => {
     expect(await top('EventQueue.enqueue', 1)).toEqual([ids.enqueue]);
     expect(await top('queue', 1)).toEqual([ids.enqueue]);
+  });
+
+  it('finds a file by a camelCase part of its name', async () => {
+    expect(await top('breaker', 1)).toEqual([ids.camelFile]);
+    expect(await top('outage', 1)).toEqual([ids.camelFile]);
+    expect(await top('OutageBreaker.ts', 1)).toEqual([ids.camelFile]);
   });
 
   it('keeps the files filter', async () => {

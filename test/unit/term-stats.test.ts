@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CommonTermPruner, idf, PRUNE_MIN_DOCS } from '../../src/store/termPruning.js';
+import { CommonTermPruner, idf, planTerms, PRUNE_MIN_DOCS, recentWindow } from '../../src/store/termPruning.js';
 
 function counter(total: number, dfs: Record<string, number>) {
   const calls: Array<{ term: string; cap: number }> = [];
@@ -33,11 +33,38 @@ describe('term statistics', () => {
 
   it('prunes only in large stores and caches counts', async () => {
     const small = counter(PRUNE_MIN_DOCS - 1, { a: 4000, b: 3 });
-    expect(await new CommonTermPruner(small).select(['a', 'b'])).toEqual(['a', 'b']);
+    expect((await new CommonTermPruner(small).plan(['a', 'b'])).terms).toEqual(['a', 'b']);
     const large = counter(100_000, { a: 90_000, b: 3 });
     const pruner = new CommonTermPruner(large);
-    expect(await pruner.select(['a', 'b'])).toEqual(['b']);
+    expect((await pruner.plan(['a', 'b'])).terms).toEqual(['b']);
     await pruner.stats(['a', 'b']);
     expect(large.calls.length).toBe(2);
+  });
+
+  it('counts exactly up to the rank limit when it is above the pruning cap', async () => {
+    const c = counter(10_000, { a: 9_000 });
+    await new CommonTermPruner(c).stats(['a'], 8_000);
+    expect(c.calls[0].cap).toBe(8_000);
+  });
+});
+
+describe('rank limit (which terms the index is queried with)', () => {
+  const dfs = (o: Record<string, number>) => Object.entries(o).map(([term, df]) => ({ term, df }));
+
+  it('a store within the limit is queried with every term', () => {
+    expect(planTerms(dfs({ a: 900, b: 40 }), 1_000, 5_000)).toEqual({ terms: ['a', 'b'], match: ['a', 'b'], recentOnly: false });
+  });
+
+  it('matches on the rarest terms whose rows fit the limit, and weighs hits by all of them', () => {
+    const plan = planTerms(dfs({ common: 20_000, mid: 3_000, rare: 1_500, rarer: 200 }), 100_000, 5_000);
+    expect(plan.match).toEqual(['rarer', 'rare', 'mid']);
+    expect(plan.terms).toEqual(['common', 'mid', 'rare', 'rarer']);
+    expect(plan.recentOnly).toBe(false);
+  });
+
+  it('ranks only recent rows when even the rarest term is over the limit', () => {
+    const plan = planTerms(dfs({ x: 12_000, y: 9_000, everywhere: 80_000 }), 100_000, 5_000);
+    expect(plan).toEqual({ terms: ['x', 'y'], match: ['x', 'y'], recentOnly: true });
+    expect(recentWindow(5_000)).toBe(1_000);
   });
 });

@@ -5,7 +5,7 @@
 // OR-ed together.
 import type { Observation, PromptRow, SearchQuery, SearchResults, Summary } from '../../api/types.js';
 import { queryPhrases, queryTerms } from '../queryText.js';
-import { CommonTermPruner, idf, pruneCommonTerms, PRUNE_MIN_DOCS } from '../termPruning.js';
+import { CommonTermPruner, idf, planTerms, recentWindow, SCORE_BUDGET } from '../termPruning.js';
 import {
   CONTEXT_POOL,
   contextRerank,
@@ -39,9 +39,14 @@ function phraseTsQuery(words: string[]): string {
   return words.map((w) => `'${w}'`).join(' <-> ');
 }
 
-/** Query terms with their inverse document frequency, and the phrases the query names. */
+/**
+ * Query terms with their inverse document frequency (what hits are scored by), the terms the
+ * index is queried with, and the phrases the query names (termPruning.planTerms).
+ */
 interface WeightedTerms {
   terms: Array<{ term: string; idf: number }>;
+  match: string[];
+  recentOnly: boolean;
   phrases: string[][];
 }
 
@@ -103,6 +108,7 @@ export class PgSearchIndex implements SearchRepository {
   constructor(
     private readonly pool: Pool,
     private vectorRanker: VectorRanker | null = null,
+    private readonly rankLimit = SCORE_BUDGET,
   ) {}
 
   setVectorRanker(ranker: VectorRanker | null): void {
@@ -146,14 +152,17 @@ export class PgSearchIndex implements SearchRepository {
   }
 
   /**
-   * The terms to search for observations, each with its idf (common terms pruned in large stores,
-   * termPruning), and the query's phrases; null when there is no word to match.
+   * The terms to search for observations, each with its idf (common terms pruned and the rows
+   * ranked bounded in large stores, termPruning), and the query's phrases; null when there is no
+   * word to match.
    */
   private async weighTerms(terms: string[], phrases: string[][]): Promise<WeightedTerms | null> {
     if (terms.length === 0) return null;
-    const { total, dfs } = await this.pruner.stats(terms);
-    const kept = new Set(total >= PRUNE_MIN_DOCS ? pruneCommonTerms(dfs, total) : terms);
-    return { terms: dfs.filter((d) => kept.has(d.term)).map((d) => ({ term: d.term, idf: idf(d.df, total) })), phrases };
+    const { total, dfs } = await this.pruner.stats(terms, this.rankLimit);
+    const plan = planTerms(dfs, total, this.rankLimit);
+    const kept = new Set(plan.terms);
+    const weighted = dfs.filter((d) => kept.has(d.term)).map((d) => ({ term: d.term, idf: idf(d.df, total) }));
+    return { terms: weighted, match: plan.match, recentOnly: plan.recentOnly, phrases };
   }
 
   private async keywordObservations(
@@ -166,7 +175,7 @@ export class PgSearchIndex implements SearchRepository {
     if (terms !== null && (!q.orderBy || q.orderBy === 'relevance')) {
       return this.rankedObservations(q, projects, terms, limit, offset);
     }
-    const tsq = terms && tsQueryOf(terms.terms.map((t) => t.term));
+    const tsq = terms && tsQueryOf(terms.match);
     const p = new Params();
     const cols = prefixed(OBS_COLS, 'o');
     let sql: string;
@@ -198,7 +207,7 @@ export class PgSearchIndex implements SearchRepository {
     const { terms, phrases } = weighted;
     const want = Math.max(CONTEXT_POOL, offset + limit);
     const p = new Params();
-    const query = p.add(tsQueryOf(terms.map((t) => t.term)));
+    const query = p.add(tsQueryOf(weighted.match));
     // BM25 in spirit: each term's ts_rank (its frequency, saturating) times its idf, summed. One
     // ts_rank over the OR query would weigh a word found everywhere like a rare one.
     const perTerm = terms.map((t, i) => ({ from: `to_tsquery('english', ${p.add(`'${t.term}'`)}) q${i}`, idf: p.add(t.idf) }));
@@ -208,13 +217,18 @@ export class PgSearchIndex implements SearchRepository {
       ? phrases.map((ph) => `(o.search @@ to_tsquery('english', ${p.add(phraseTsQuery(ph))}))::int`).join(' + ')
       : '0';
     const f = observationFilters(q, projects, p);
+    // Every term common: only the newest matches are ranked (termPruning.SCORE_BUDGET).
+    const rows = weighted.recentOnly
+      ? `(SELECT * FROM observations o WHERE o.search @@ to_tsquery('english', ${query})${f}
+          ORDER BY o.id DESC LIMIT ${p.add(Math.max(recentWindow(this.rankLimit), want))}) o`
+      : 'observations o';
     // Neighbours are looked for among the records that pass the filters, like the hits.
     const zf = observationFilters(q, projects, p, 'z');
     // The pool and, in the same round trip, each pooled hit's neighbours in its session.
-    const { rows } = await this.pool.query(
+    const { rows: found } = await this.pool.query(
       `WITH hits AS (
          SELECT o.id, o.content_session_id, o.created_at_epoch, ${score} AS score, ${matched} AS matched, ${phrased} AS phrased
-         FROM observations o, to_tsquery('english', ${query}) tq, ${perTerm.map((t) => t.from).join(', ')}
+         FROM ${rows}, to_tsquery('english', ${query}) tq, ${perTerm.map((t) => t.from).join(', ')}
          WHERE o.search @@ tq${f} ORDER BY score DESC, o.id DESC LIMIT ${p.add(want)})
        SELECT h.id, h.score, h.matched, h.phrased, COALESCE(n.ids, '{}') AS neighbours FROM hits h
        CROSS JOIN LATERAL (SELECT array_agg(x.id) AS ids FROM (
@@ -228,12 +242,12 @@ export class PgSearchIndex implements SearchRepository {
        ORDER BY h.score DESC, h.id DESC`,
       p.values,
     );
-    if (rows.length === 0) return [];
-    const pool = rows.map((r) => ({
+    if (found.length === 0) return [];
+    const pool = found.map((r) => ({
       id: Number(r.id),
       score: coordinated(Number(r.score), Number(r.matched), terms.length, Number(r.phrased), phrases.length),
     }));
-    const neighbours = new Map<number, number[]>(rows.map((r) => [Number(r.id), (r.neighbours as unknown[]).map(Number)]));
+    const neighbours = new Map<number, number[]>(found.map((r) => [Number(r.id), (r.neighbours as unknown[]).map(Number)]));
     const ranked = contextRerank(pool, neighbours);
     const page = ranked.slice(offset, offset + limit);
     if (page.length === 0) return [];

@@ -19,6 +19,8 @@ export interface PgOpenOptions {
   /** How long a claim holds before another claim may take the event (default 10 min). */
   leaseMs?: number;
   poolSize?: number;
+  /** Rows one keyword search ranks at most (termPruning.SCORE_BUDGET by default). */
+  rankLimit?: number;
 }
 
 /** Connects, migrates and detects pgvector. Errors name the (redacted) URL and the likely fix. */
@@ -47,7 +49,7 @@ export async function openPgStore(url: string, opts: PgOpenOptions): Promise<PgS
     pool,
     sessions: new PgSessionStore(pool, opts.identity),
     queue: new PgEventQueue(pool, opts.identity, opts.leaseMs ?? DEFAULT_LEASE_MS),
-    search: new PgSearchIndex(pool),
+    search: new PgSearchIndex(pool, null, opts.rankLimit),
     info: () => info,
     close: async () => {
       if (closed) return;

@@ -270,6 +270,34 @@ export const PG_MIGRATIONS: PgMigration[] = [
       );
     `,
   },
+  {
+    version: 7,
+    name: 'identifier parts of file names',
+    // Like SQLite migration 11: the camelCase parts of file names are indexed too, so "queue"
+    // finds src/EventQueue.ts. Migration 5's column, with the paths added to the camelCase part.
+    sql: `
+      DROP INDEX observations_search;
+      ALTER TABLE observations DROP COLUMN search;
+      ALTER TABLE observations ADD COLUMN search tsvector GENERATED ALWAYS AS (
+        setweight(to_tsvector('english'::regconfig, title), 'A') ||
+        setweight(to_tsvector('english'::regconfig, facts), 'B') ||
+        setweight(to_tsvector('english'::regconfig, subtitle || ' ' || concepts), 'C') ||
+        setweight(to_tsvector('english'::regconfig, narrative), 'D') ||
+        setweight(ts_delete(
+          to_tsvector('english'::regconfig, translate(title || ' ' || subtitle || ' ' || facts || ' ' || narrative, './', '  ')) ||
+          to_tsvector('english'::regconfig, regexp_replace(regexp_replace(
+            translate(title || ' ' || subtitle || ' ' || facts || ' ' || narrative || ' ' || files_read || ' ' || files_modified,
+              '/\\.-_"[],:', '          '),
+            '([a-z0-9])([A-Z])', '\\1 \\2', 'g'), '([A-Z])([A-Z][a-z])', '\\1 \\2', 'g')),
+          tsvector_to_array(to_tsvector('english'::regconfig, title || ' ' || subtitle || ' ' || facts || ' ' || narrative))
+        ), 'D') ||
+        -- every path separator, and the JSON around the paths, becomes a space: "src/app.ts" is
+        -- src, app, ts at consecutive positions
+        setweight(to_tsvector('english'::regconfig, translate(files_read || ' ' || files_modified, '/\\.-_"[],:', '          ')), 'D')
+      ) STORED;
+      CREATE INDEX observations_search ON observations USING GIN (search);
+    `,
+  },
 ];
 
 // Arbitrary constant naming claude-mem's migration lock among other users of the database.

@@ -2,7 +2,7 @@
 // optional fusion with a vector ranking (reciprocal rank fusion).
 import type { Observation, PromptRow, SearchQuery, SearchResults, Summary } from '../../api/types.js';
 import type { Db } from './Database.js';
-import { CommonTermPruner } from '../termPruning.js';
+import { CommonTermPruner, recentWindow, SCORE_BUDGET, type TermPlan } from '../termPruning.js';
 import { matchTerms, queryPhrases, queryTerms, TermMatcher } from '../queryText.js';
 import {
   CONTEXT_POOL,
@@ -16,20 +16,17 @@ import {
 import { toObservation, toPrompt, toSummary } from '../rows.js';
 import { currentFirst } from '../forgetTypes.js';
 
-// bm25 column weights for observations_fts (title, subtitle, narrative, facts, concepts,
-// search_terms, files_read, files_modified). Equal:
-// bm25's per-column length normalisation already lifts a hit in a short title above one in a long
-// narrative, and extra title/fact boosts (8,3,1,4,2) measured lower on the LoCoMo eval (R@5 0.510
-// vs 0.549, MRR 0.427 vs 0.468; see scripts/eval-search.mjs).
-const OBS_WEIGHTS = '1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0';
+// observations_fts is ranked with FTS5's plain bm25() (equal column weights): bm25's per-column
+// length normalisation already lifts a hit in a short title above one in a long narrative, and
+// title/fact boosts (8,3,1,4,2) measured lower on the LoCoMo eval (R@5 0.510 vs 0.549, MRR 0.427
+// vs 0.468; see scripts/eval-search.mjs). Explicit weights would also cost ~1 µs per match.
 const SUMMARY_WEIGHTS = '4.0, 1.0, 2.0, 2.0, 1.0, 1.0';
 
 /** Candidates ranked inside FTS5 before the join with filters. */
 const FTS_CANDIDATES = 200;
 
-/** The words of a query (common ones pruned) and the paths/identifiers it names, as phrases. */
-interface KeywordQuery {
-  terms: string[];
+/** The words of a query (which to weigh hits by, which to match) and the paths/identifiers it names. */
+interface KeywordQuery extends TermPlan {
   phrases: string[][];
 }
 
@@ -118,6 +115,7 @@ export class SearchIndex {
   constructor(
     readonly db: Db,
     private vectorRanker: VectorRanker | null = null,
+    private readonly scoreBudget = SCORE_BUDGET,
   ) {}
 
   setVectorRanker(ranker: VectorRanker | null): void {
@@ -137,7 +135,7 @@ export class SearchIndex {
     const match = matchTerms(terms);
     return {
       observations: kinds.includes('observations')
-        ? currentFirst(await this.searchObservations(q, { terms: await this.pruner.select(terms), phrases }, limit, offset), q.orderBy)
+        ? currentFirst(await this.searchObservations(q, { ...(await this.pruner.plan(terms, this.scoreBudget)), phrases }, limit, offset), q.orderBy)
         : [],
       sessions: kinds.includes('sessions') ? this.searchSummaries(q, match, limit, offset) : [],
       prompts: kinds.includes('prompts') ? this.searchPrompts(q, match, limit, offset) : [],
@@ -146,7 +144,7 @@ export class SearchIndex {
 
   private keywordObservations(q: SearchQuery, words: KeywordQuery, limit: number, offset: number): Observation[] {
     const f = observationFilters(q, 'o');
-    const match = matchTerms(words.terms);
+    const match = matchTerms(words.match);
     if (match === null) {
       const rows = this.db
         .prepare(
@@ -175,32 +173,41 @@ export class SearchIndex {
   private rankedObservations(q: SearchQuery, words: KeywordQuery, match: string, limit: number, offset: number): Observation[] {
     const f = observationFilters(q, 'o');
     const want = Math.max(CONTEXT_POOL, offset + limit);
-    type PoolRow = { id: number; score: number; session: string; epoch: number };
+    const filtered = f.sql !== '';
+    // Filters need the row; without them FTS5 alone answers (no lookup per match). Project, type
+    // and date filters are answered from the narrow filter index (the planner would read the table).
+    const narrow = !q.concepts?.length && !q.files?.length ? ' INDEXED BY observations_search_filter' : '';
+    const from = filtered
+      ? `observations_fts JOIN observations o${narrow} ON o.id = observations_fts.rowid WHERE observations_fts MATCH ?${f.sql}`
+      : `observations_fts WHERE observations_fts MATCH ?`;
+    type PoolRow = { id: number; score: number };
     let pool: PoolRow[] = [];
-    const select = `o.id, o.content_session_id AS session, o.created_at_epoch AS epoch`;
-    if (want <= FTS_CANDIDATES) {
-      // Rank inside FTS5 first (its own top-k), then join and filter the candidates. When the
-      // filters leave too few, fall through to the exhaustive query below.
-      pool = this.db
-        .prepare(
-          `SELECT ${select}, -c.score AS score FROM (
-             SELECT rowid, rank AS score FROM observations_fts
-             WHERE observations_fts MATCH ? AND rank MATCH 'bm25(${OBS_WEIGHTS})'
-             ORDER BY rank LIMIT ${FTS_CANDIDATES}) c
-           JOIN observations o ON o.id = c.rowid WHERE 1=1${f.sql}
-           ORDER BY c.score, o.id DESC LIMIT ?`,
-        )
-        .all(match, ...f.params, want) as PoolRow[];
-    }
-    if (pool.length < want) {
-      pool = this.db
-        .prepare(
-          `SELECT ${select}, -bm25(observations_fts, ${OBS_WEIGHTS}) AS score
-           FROM observations_fts JOIN observations o ON o.id = observations_fts.rowid
-           WHERE observations_fts MATCH ?${f.sql}
-           ORDER BY score DESC, o.id DESC LIMIT ?`,
-        )
-        .all(match, ...f.params, want) as PoolRow[];
+    if (words.recentOnly) {
+      // Every term is common: rank the newest rows that contain one (see termPruning.SCORE_BUDGET).
+      pool = (
+        this.db
+          .prepare(`SELECT observations_fts.rowid AS id, -bm25(observations_fts) AS score FROM ${from} ORDER BY observations_fts.rowid DESC LIMIT ?`)
+          .all(match, ...f.params, Math.max(recentWindow(this.scoreBudget), want)) as PoolRow[]
+      )
+        .sort((a, b) => b.score - a.score || b.id - a.id)
+        .slice(0, want);
+    } else {
+      if (want <= FTS_CANDIDATES) {
+        // Rank inside FTS5 first (its own top-k), then filter the candidates. When the filters
+        // leave too few, fall through to ranking every match that passes them.
+        pool = this.db
+          .prepare(
+            `SELECT c.rowid AS id, -c.rank AS score FROM (
+               SELECT rowid, rank FROM observations_fts WHERE observations_fts MATCH ? ORDER BY rank LIMIT ${filtered ? FTS_CANDIDATES : '?'}) c
+             ${filtered ? `JOIN observations o${narrow} ON o.id = c.rowid WHERE 1=1${f.sql} ORDER BY c.rank, o.id DESC LIMIT ?` : ''}`,
+          )
+          .all(match, ...f.params, want) as PoolRow[];
+      }
+      if (pool.length < want && (filtered || want > FTS_CANDIDATES)) {
+        pool = this.db
+          .prepare(`SELECT observations_fts.rowid AS id, -bm25(observations_fts) AS score FROM ${from} ORDER BY score DESC, id DESC LIMIT ?`)
+          .all(match, ...f.params, want) as PoolRow[];
+      }
     }
     if (pool.length === 0) return [];
 

@@ -44,20 +44,26 @@ function identityParams(row: object): { author: string | null; project_key: stri
   };
 }
 
-type SearchableFields = Pick<ObservationInput, 'title' | 'subtitle' | 'narrative' | 'facts'>;
+type SearchableFields = Pick<ObservationInput, 'title' | 'subtitle' | 'narrative' | 'facts' | 'files_read' | 'files_modified'>;
 
+/** The camelCase parts of the identifiers an observation names, file names included ("queue" finds EventQueue.ts). */
 function observationSearchTerms(o: SearchableFields): string {
-  return identifierParts([o.title, o.subtitle ?? '', o.narrative ?? '', ...(o.facts ?? [])].join('\n'));
+  const fields = [o.title, o.subtitle ?? '', o.narrative ?? '', ...(o.facts ?? []), ...(o.files_read ?? []), ...(o.files_modified ?? [])];
+  return identifierParts(fields.join('\n'));
 }
 
-/** Fills search_terms for rows stored before the column existed (migration 4). */
+/** Fills search_terms for rows stored before the column existed or that need it again (migrations 4, 11). */
 export function backfillSearchTerms(db: Db): number {
   const rows = db
-    .prepare('SELECT id, title, subtitle, narrative, facts FROM observations WHERE search_terms IS NULL')
-    .all() as Array<{ id: number; title: string; subtitle: string; narrative: string; facts: string }>;
+    .prepare('SELECT id, title, subtitle, narrative, facts, files_read, files_modified FROM observations WHERE search_terms IS NULL')
+    .all() as Array<{ id: number; title: string; subtitle: string; narrative: string; facts: string; files_read: string; files_modified: string }>;
   const update = db.prepare('UPDATE observations SET search_terms = ? WHERE id = ?');
+  const list = (json: string) => JSON.parse(json) as string[];
   db.transaction(() => {
-    for (const r of rows) update.run(observationSearchTerms({ ...r, facts: JSON.parse(r.facts) as string[] }), r.id);
+    for (const r of rows) {
+      const terms = observationSearchTerms({ ...r, facts: list(r.facts), files_read: list(r.files_read), files_modified: list(r.files_modified) });
+      update.run(terms, r.id);
+    }
   })();
   return rows.length;
 }

@@ -21,6 +21,8 @@ export type Store = SqliteStore;
 export interface SqliteOpenOptions extends OpenOptions {
   /** Author recorded on new sessions; defaults to this user and host. */
   identity?: StoreIdentity;
+  /** Rows one keyword search ranks at most (termPruning.SCORE_BUDGET by default). */
+  rankLimit?: number;
 }
 
 export function openStore(file: string, opts: SqliteOpenOptions = {}): SqliteStore {
@@ -40,7 +42,7 @@ export function openStore(file: string, opts: SqliteOpenOptions = {}): SqliteSto
     db,
     sessions: new SessionStore(db, identity),
     queue,
-    search: new SearchIndex(db),
+    search: new SearchIndex(db, null, opts.rankLimit),
     info: () => info,
     close: async () => {
       if (db.open) db.close();
