@@ -2,9 +2,11 @@
 // bench/results/latest.json. Each figure is a ratio against a baseline measured in the same run,
 // next to the absolute numbers. Benchmarks report; they never fail for speed.
 //
-//   node --expose-gc bench/run.mjs [--only hook,ingest,search,context,memory,tokens,capture] [--quick]
+//   node --expose-gc bench/run.mjs [--only hook,ingest,search,context,memory,tokens,capture,scale] [--quick]
 //
-// --quick shrinks every size (10k/100k → 2k/10k, fewer runs) for a smoke run.
+// --quick shrinks every size (10k/100k → 2k/10k, fewer runs; scale stops at 100k) for a smoke run.
+// scale (search at 10k/100k/1M on natural prose, bench/scale.mjs) also measures PostgreSQL when
+// CLAUDE_MEM_BENCH_PG_URL names an empty database.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,6 +15,7 @@ import { growTo, startCorpusWorker, startHybridWorker, waitForEmbeddings } from 
 import { benchCapture } from './capture.mjs';
 import { benchHook } from './hook.mjs';
 import { benchIngest } from './ingest.mjs';
+import { benchScale } from './scale.mjs';
 import { ROOT, cleanupTempDirs, log, round } from './lib.mjs';
 import { memorySnapshot } from './memory.mjs';
 import { searchLatency } from './search.mjs';
@@ -137,6 +140,23 @@ function rows(results) {
     }
     for (const imp of s.imports) add('search', `import ${imp.from / 1000}k→${imp.to / 1000}k (POST /api/import)`, `${imp.observationsPerSec} obs/s`, '', '', '', undefined);
   }
+  const sc = results.scale;
+  if (sc) {
+    const pq = (m) => `${fmt(m.p50)} / ${fmt(m.p95, ' ms')}`;
+    for (const backend of ['sqlite', 'postgres']) {
+      for (const [size, m] of Object.entries(sc[backend] ?? {})) {
+        const n = Number(size);
+        const limit = backend === 'postgres' ? (n >= 100_000 ? 50 : undefined) : n >= 1_000_000 ? 50 : n >= 100_000 ? 15 : undefined;
+        const target = limit ? `p95 ≤ ${limit} ms` : '';
+        const raw = (r) => (r ? `raw FTS5 OR: ${pq(r)}` : '');
+        add('scale', `${backend} @${n / 1000}k, all projects, p50 / p95`, pq(m.all), raw(m.rawAll), m.ratioP95 ? x(m.ratioP95.all) : '', target, limit ? m.all.p95 <= limit : undefined);
+        add('scale', `${backend} @${n / 1000}k, one project, p50 / p95`, pq(m.project), raw(m.rawProject), m.ratioP95 ? x(m.ratioP95.project) : '', backend === 'sqlite' ? target : '', backend === 'sqlite' && limit ? m.project.p95 <= limit : undefined);
+        add('scale', `${backend} import ${m.import.from / 1000}k→${n / 1000}k`, `${m.import.observationsPerSec} obs/s`, `${m.import.msPer1000.first} → ${m.import.msPer1000.last} ms / 1,000`, '', '', undefined);
+      }
+    }
+    const d = sc.devRecall;
+    if (d) add('scale', 'LoCoMo dev R@10 (1–4), same build', String(round(d.recall10, 3)), 'plain FTS5 (README): 0.628', x(round(d.recall10 / 0.628, 2)), '≥ 0.72', d.recall10 >= 0.72);
+  }
   const c = results.context;
   if (c) {
     add('context', `inject @${c.observations / 1000}k p50 (p95)`, `${fmt(c.context.p50)} (${fmt(c.context.p95)}) ms`, `/api/health: ${fmt(c.baselineHealth.p50, ' ms')}`, x(c.ratioP50), '≤ 50 ms', c.context.p50 <= 50);
@@ -192,6 +212,10 @@ async function main() {
   if (args.want('hook')) await step('hook', async () => (results.hook = await benchHook({ runs: args.quick ? 10 : 30 })));
   if (args.want('ingest')) await step('ingest', async () => (results.ingest = await benchIngest(args.quick ? { blocks: 4, blockSize: 50 } : {})));
   if (args.want('search') || args.want('context') || args.want('memory')) await step('corpus', () => corpusBenchmarks(results, args));
+  if (args.want('scale')) {
+    const sizes = args.quick ? [10_000, 100_000] : [10_000, 100_000, 1_000_000];
+    await step('scale', async () => (results.scale = await benchScale({ sizes, pgUrl: process.env.CLAUDE_MEM_BENCH_PG_URL || null })));
+  }
   if (args.want('capture')) await step('capture', async () => (results.capture = await benchCapture({ pairs: 3, calls: args.quick ? 20 : 60 })));
   if (args.want('tokens')) await step('tokens', async () => (results.tokens = await benchTokens({ events: args.quick ? 100 : 1000 })));
   cleanupTempDirs();

@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { SCALE_PROJECTS, scaleObservations, scaleQueries } from './jsdocCorpus.mjs';
-import { ROOT, log, nowMs, postJson, round, startWorker, summarize, timedGet } from './lib.mjs';
+import { ROOT, log, nowMs, postJson, round, sleep, startWorker, summarize, timedGet } from './lib.mjs';
 import { matchExpression } from './search.mjs';
 
 const BATCH = 5000;
@@ -31,7 +31,8 @@ async function grow(url, from, to) {
   for (let off = from; off < to; off += BATCH) {
     const observations = scaleObservations(Math.min(BATCH, to - off), off);
     const t0 = nowMs();
-    const res = await postJson(`${url}/api/import`, { observations, summaries: [], prompts: [] });
+    const body = { observations, summaries: [], prompts: [] };
+    const res = await postJson(`${url}/api/import`, body);
     perBatchMs.push(nowMs() - t0);
     if (res.observations.imported !== observations.length) throw new Error(`import at ${off}: ${JSON.stringify(res.observations)}`);
   }
@@ -115,11 +116,17 @@ export async function benchScale({ sizes = [10_000, 100_000, 1_000_000], queries
         if (name === 'sqlite') {
           m.rawAll = rawLatencies(worker.dbFile, queries, rounds, null);
           m.rawProject = rawLatencies(worker.dbFile, queries, rounds, project);
+          // The raw runs block this process for a while: let it see the keep-alive connections the
+          // worker closed meanwhile, or the next import would be written into one (EPIPE).
+          await sleep(200);
           m.ratioP95 = { all: round(m.all.p95 / m.rawAll.p95, 2), project: round(m.project.p95 / m.rawProject.p95, 2) };
           m.dbMb = round(fs.statSync(worker.dbFile).size / 2 ** 20, 0);
         }
         out[size] = m;
       }
+    } catch (err) {
+      err.message += `\nworker (exit ${worker.proc.exitCode ?? worker.proc.signalCode ?? 'running'}) output:\n${worker.output().slice(-2000)}`;
+      throw err;
     } finally {
       await worker.stop();
     }

@@ -22,9 +22,6 @@ import { currentFirst } from '../forgetTypes.js';
 // vs 0.468; see scripts/eval-search.mjs). Explicit weights would also cost ~1 µs per match.
 const SUMMARY_WEIGHTS = '4.0, 1.0, 2.0, 2.0, 1.0, 1.0';
 
-/** Candidates ranked inside FTS5 before the join with filters. */
-const FTS_CANDIDATES = 200;
-
 /** The words of a query (which to weigh hits by, which to match) and the paths/identifiers it names. */
 interface KeywordQuery extends TermPlan {
   phrases: string[][];
@@ -115,7 +112,7 @@ export class SearchIndex {
   constructor(
     readonly db: Db,
     private vectorRanker: VectorRanker | null = null,
-    private readonly scoreBudget = SCORE_BUDGET,
+    private readonly rankLimit = SCORE_BUDGET,
   ) {}
 
   setVectorRanker(ranker: VectorRanker | null): void {
@@ -135,7 +132,7 @@ export class SearchIndex {
     const match = matchTerms(terms);
     return {
       observations: kinds.includes('observations')
-        ? currentFirst(await this.searchObservations(q, { ...(await this.pruner.plan(terms, this.scoreBudget)), phrases }, limit, offset), q.orderBy)
+        ? currentFirst(await this.searchObservations(q, { ...(await this.pruner.plan(terms, this.rankLimit)), phrases }, limit, offset), q.orderBy)
         : [],
       sessions: kinds.includes('sessions') ? this.searchSummaries(q, match, limit, offset) : [],
       prompts: kinds.includes('prompts') ? this.searchPrompts(q, match, limit, offset) : [],
@@ -180,35 +177,15 @@ export class SearchIndex {
     const from = filtered
       ? `observations_fts JOIN observations o${narrow} ON o.id = observations_fts.rowid WHERE observations_fts MATCH ?${f.sql}`
       : `observations_fts WHERE observations_fts MATCH ?`;
+    const select = `SELECT observations_fts.rowid AS id, -bm25(observations_fts) AS score FROM ${from}`;
     type PoolRow = { id: number; score: number };
-    let pool: PoolRow[] = [];
-    if (words.recentOnly) {
-      // Every term is common: rank the newest rows that contain one (see termPruning.SCORE_BUDGET).
-      pool = (
-        this.db
-          .prepare(`SELECT observations_fts.rowid AS id, -bm25(observations_fts) AS score FROM ${from} ORDER BY observations_fts.rowid DESC LIMIT ?`)
-          .all(match, ...f.params, Math.max(recentWindow(this.scoreBudget), want)) as PoolRow[]
-      )
-        .sort((a, b) => b.score - a.score || b.id - a.id)
-        .slice(0, want);
-    } else {
-      if (want <= FTS_CANDIDATES) {
-        // Rank inside FTS5 first (its own top-k), then filter the candidates. When the filters
-        // leave too few, fall through to ranking every match that passes them.
-        pool = this.db
-          .prepare(
-            `SELECT c.rowid AS id, -c.rank AS score FROM (
-               SELECT rowid, rank FROM observations_fts WHERE observations_fts MATCH ? ORDER BY rank LIMIT ${filtered ? FTS_CANDIDATES : '?'}) c
-             ${filtered ? `JOIN observations o${narrow} ON o.id = c.rowid WHERE 1=1${f.sql} ORDER BY c.rank, o.id DESC LIMIT ?` : ''}`,
-          )
-          .all(match, ...f.params, want) as PoolRow[];
-      }
-      if (pool.length < want && (filtered || want > FTS_CANDIDATES)) {
-        pool = this.db
-          .prepare(`SELECT observations_fts.rowid AS id, -bm25(observations_fts) AS score FROM ${from} ORDER BY score DESC, id DESC LIMIT ?`)
-          .all(match, ...f.params, want) as PoolRow[];
-      }
-    }
+    // Every match is ranked (the rank limit bounds how many), or, when every term is common, the
+    // newest matches (termPruning.SCORE_BUDGET).
+    const pool = words.recentOnly
+      ? (this.db.prepare(`${select} ORDER BY observations_fts.rowid DESC LIMIT ?`).all(match, ...f.params, Math.max(recentWindow(this.rankLimit), want)) as PoolRow[])
+          .sort((a, b) => b.score - a.score || b.id - a.id)
+          .slice(0, want)
+      : (this.db.prepare(`${select} ORDER BY score DESC, id DESC LIMIT ?`).all(match, ...f.params, want) as PoolRow[]);
     if (pool.length === 0) return [];
 
     // For each pooled hit, in one statement: its indexed text (so that JS can tell which query terms
