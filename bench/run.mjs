@@ -154,8 +154,9 @@ function rows(results) {
         add('scale', `${backend} import ${m.import.from / 1000}k→${n / 1000}k`, `${m.import.observationsPerSec} obs/s`, `${m.import.msPer1000.first} → ${m.import.msPer1000.last} ms / 1,000`, '', '', undefined);
       }
     }
-    const d = sc.devRecall;
-    if (d) add('scale', 'LoCoMo dev R@10 (1–4), same build', String(round(d.recall10, 3)), 'plain FTS5 (README): 0.628', x(round(d.recall10 / 0.628, 2)), '≥ 0.72', d.recall10 >= 0.72);
+    for (const [backend, d] of [['sqlite', sc.devRecall], ['postgres', sc.devRecallPostgres]]) {
+      if (d) add('scale', `${backend}: LoCoMo dev R@10 (1–4), same build`, String(round(d.recall10, 3)), 'plain FTS5 (README): 0.628', x(round(d.recall10 / 0.628, 2)), '≥ 0.72', d.recall10 >= 0.72);
+    }
   }
   const c = results.context;
   if (c) {

@@ -5,10 +5,11 @@
 // join filter) run with better-sqlite3 on the same database file. Recall on the LoCoMo dev split
 // (scripts/eval-search.mjs, keyword only) is measured by the same build, beside the latencies.
 //
-//   node bench/scale.mjs [--sizes 10000,100000,1000000] [--queries 60] [--pg postgres://…/db]
+//   node bench/scale.mjs [--sizes 10000,100000,1000000] [--queries 60] [--pg postgres://…/db] [--pg-only]
 //
 // --pg also loads the same corpus into a PostgreSQL database (team mode, every project shared)
-// and measures the same queries there (the database must exist and be empty; it is left filled).
+// and measures the same queries there (the database must exist and be empty; it is left filled);
+// --pg-only skips the SQLite store.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -91,12 +92,12 @@ function devRecall(extra = []) {
   return run.overall ?? run;
 }
 
-export async function benchScale({ sizes = [10_000, 100_000, 1_000_000], queries: nQueries = 60, rounds = 3, pgUrl = null } = {}) {
+export async function benchScale({ sizes = [10_000, 100_000, 1_000_000], queries: nQueries = 60, rounds = 3, pgUrl = null, pgOnly = false } = {}) {
   const largest = Math.max(...sizes);
   const queries = scaleQueries(nQueries, Math.min(...sizes));
   const project = SCALE_PROJECTS[3];
-  const result = { queries: queries.length, rounds, sample: queries.slice(0, 5), sqlite: {}, postgres: null, devRecall: null };
-  const backends = [['sqlite', { CLAUDE_MEM_EMBEDDINGS: 'none' }]];
+  const result = { queries: queries.length, rounds, sample: queries.slice(0, 5), sqlite: null, postgres: null, devRecall: null, devRecallPostgres: null };
+  const backends = pgOnly ? [] : [['sqlite', { CLAUDE_MEM_EMBEDDINGS: 'none' }]];
   if (pgUrl) backends.push(['postgres', { CLAUDE_MEM_EMBEDDINGS: 'none', CLAUDE_MEM_DATABASE_URL: pgUrl, CLAUDE_MEM_SHARED_PROJECTS: SCALE_PROJECTS.join(',') }]);
   for (const [name, settings] of backends) {
     const worker = await startWorker({ settings });
@@ -131,7 +132,13 @@ export async function benchScale({ sizes = [10_000, 100_000, 1_000_000], queries
       await worker.stop();
     }
   }
-  result.devRecall = devRecall();
+  if (!pgOnly) result.devRecall = devRecall();
+  if (pgUrl) {
+    // eval-search makes (and drops) its own database on the same server.
+    const server = new URL(pgUrl);
+    server.pathname = '/postgres';
+    result.devRecallPostgres = devRecall(['--database-url', server.toString()]);
+  }
   return result;
 }
 
@@ -147,7 +154,8 @@ function printScale(r) {
       );
     }
   }
-  console.log(`LoCoMo dev (same build, keyword): ${JSON.stringify(r.devRecall)}`);
+  if (r.devRecall) console.log(`LoCoMo dev (same build, keyword): ${JSON.stringify(r.devRecall)}`);
+  if (r.devRecallPostgres) console.log(`LoCoMo dev on PostgreSQL (same build, keyword): ${JSON.stringify(r.devRecallPostgres)}`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
@@ -157,7 +165,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   };
   const sizes = arg('--sizes', '10000,100000,1000000').split(',').map(Number);
   if (sizes.some((n) => !Number.isInteger(n) || n <= 0)) throw new Error('--sizes takes positive integers, e.g. 10000,100000');
-  const r = await benchScale({ sizes, queries: Number(arg('--queries', '60')), pgUrl: arg('--pg', null) });
+  const pgUrl = arg('--pg', null);
+  const pgOnly = process.argv.includes('--pg-only');
+  if (pgOnly && !pgUrl) throw new Error('--pg-only needs --pg postgres://…');
+  const r = await benchScale({ sizes, queries: Number(arg('--queries', '60')), pgUrl, pgOnly });
   printScale(r);
   fs.writeFileSync(path.join(ROOT, 'bench/results/scale.json'), JSON.stringify(r, null, 2) + '\n');
 }

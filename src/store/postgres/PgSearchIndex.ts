@@ -19,6 +19,7 @@ import { currentFirst } from '../forgetTypes.js';
 import type { SearchRepository, VectorRanker } from '../Store.js';
 import type { Pool } from './pgClient.js';
 import { expandProjects, OBS_COLS, PROMPT_COLS, SUMMARY_COLS } from './pgRows.js';
+import { PgTermCounter } from './PgTermCounter.js';
 
 // Rank weights for {D, C, B, A} (narrative, subtitle/concepts, facts, title). Equal, like the
 // SQLite bm25 column weights, where title/fact boosts measured worse on the LoCoMo eval.
@@ -105,11 +106,15 @@ const prefixed = (list: string, alias: string) =>
 type Rows = Record<string, unknown>[];
 
 export class PgSearchIndex implements SearchRepository {
+  private readonly pruner: CommonTermPruner;
+
   constructor(
     private readonly pool: Pool,
     private vectorRanker: VectorRanker | null = null,
     private readonly rankLimit = SCORE_BUDGET,
-  ) {}
+  ) {
+    this.pruner = new CommonTermPruner(new PgTermCounter(pool));
+  }
 
   setVectorRanker(ranker: VectorRanker | null): void {
     this.vectorRanker = ranker;
@@ -118,19 +123,6 @@ export class PgSearchIndex implements SearchRepository {
   get hybrid(): boolean {
     return this.vectorRanker !== null;
   }
-
-  private readonly pruner = new CommonTermPruner({
-    total: async () => Number((await this.pool.query('SELECT COUNT(*)::int AS n FROM observations')).rows[0].n),
-    docFreq: async (term, cap) =>
-      Number(
-        (
-          await this.pool.query(
-            `SELECT COUNT(*)::int AS n FROM (SELECT 1 FROM observations WHERE search @@ to_tsquery('english', $1) LIMIT $2) s`,
-            [`'${term}'`, cap + 1],
-          )
-        ).rows[0].n,
-      ),
-  });
 
   async search(q: SearchQuery): Promise<SearchResults> {
     const kinds = q.kinds ?? ['observations', 'sessions', 'prompts'];
