@@ -11,6 +11,10 @@
 // at which its evidence was found, for error analysis on the dev split only. --database-url runs
 // the same evaluation on the PostgreSQL store: a throwaway database is created on that server, the
 // worker runs in team mode with every LoCoMo project shared, and the database is dropped after.
+// --rank-limit sets CLAUDE_MEM_SEARCH_RANK_LIMIT (scaled down, it shows on this small split what the
+// limit does to a large store). --embeddings-url runs hybrid search against an OpenAI-compatible
+// embeddings server instead of the test embedder; --vector-weight (percent, comma-separated) runs it
+// once per fusion weight.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -36,6 +40,9 @@ function parseArgs(argv) {
     misses: null,
     databaseUrl: null,
     rankLimit: null,
+    vectorWeights: null,
+    embeddingsUrl: null,
+    embeddingsModel: null,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -53,6 +60,13 @@ function parseArgs(argv) {
       opts.databaseUrl = value();
       if (!/^postgres(ql)?:\/\//.test(opts.databaseUrl)) fail('--database-url must be a postgres:// URL of a server we may create a database on');
     }
+    else if (arg === '--vector-weight') {
+      opts.vectorWeights = value().split(',');
+      if (opts.vectorWeights.some((w) => !/^\d+$/.test(w) || Number(w) > 100)) fail(`--vector-weight takes percentages 0–100, comma-separated, got "${opts.vectorWeights}"`);
+    } else if (arg === '--embeddings-url') {
+      opts.embeddingsUrl = value();
+      if (!/^https?:\/\//.test(opts.embeddingsUrl)) fail('--embeddings-url must be the http(s) base URL of an OpenAI-compatible /v1/embeddings server');
+    } else if (arg === '--embeddings-model') opts.embeddingsModel = value();
     else if (arg === '--rank-limit') {
       opts.rankLimit = value();
       if (!/^\d+$/.test(opts.rankLimit)) fail(`--rank-limit takes a number of rows, got "${opts.rankLimit}"`);
@@ -64,10 +78,10 @@ function parseArgs(argv) {
       });
     } else if (arg === '--help' || arg === '-h') {
       console.log(
-        'usage: node scripts/eval-search.mjs [--json out.json] [--data locomo-dev.json] [--worker worker-main.js] [--keyword-only] [--conv 0,1] [--misses out.json] [--database-url postgres://…] [--rank-limit rows]',
+        'usage: node scripts/eval-search.mjs [--json out.json] [--data locomo-dev.json] [--worker worker-main.js] [--keyword-only] [--conv 0,1] [--misses out.json] [--database-url postgres://…] [--rank-limit rows] [--embeddings-url http://…/v1 [--embeddings-model m]] [--vector-weight 0,30,100]',
       );
       process.exit(0);
-    } else fail(`unknown option ${arg} (known: --json, --data, --worker, --keyword-only, --conv, --misses, --database-url, --rank-limit)`);
+    } else fail(`unknown option ${arg} (known: --json, --data, --worker, --keyword-only, --conv, --misses, --database-url, --rank-limit, --embeddings-url, --embeddings-model, --vector-weight)`);
   }
   return opts;
 }
@@ -348,6 +362,11 @@ async function runOnce(opts, data, run) {
 async function runOnceIn(opts, data, run, database) {
   const extraEnv = database ? { CLAUDE_MEM_DATABASE_URL: database.url, CLAUDE_MEM_SHARED_PROJECTS: `${projectOf('')}*` } : {};
   if (opts.rankLimit) extraEnv.CLAUDE_MEM_SEARCH_RANK_LIMIT = opts.rankLimit;
+  if (run.vectorWeight !== undefined) extraEnv.CLAUDE_MEM_HYBRID_VECTOR_WEIGHT = run.vectorWeight;
+  if (run.embeddings === 'openai') {
+    extraEnv.CLAUDE_MEM_EMBEDDINGS_BASE_URL = opts.embeddingsUrl;
+    if (opts.embeddingsModel) extraEnv.CLAUDE_MEM_EMBEDDINGS_MODEL = opts.embeddingsModel;
+  }
   const worker = await startWorker(opts.worker, run.embeddings, extraEnv).catch((err) => ({ error: err }));
   if (worker.error) {
     if (run.embeddings === 'none') throw worker.error;
@@ -366,6 +385,19 @@ async function runOnceIn(opts, data, run, database) {
   }
 }
 
+/**
+ * The runs asked for: keyword only, then hybrid with the test embedder, or with the OpenAI-compatible
+ * server of --embeddings-url; one hybrid run per --vector-weight.
+ */
+function runsOf(opts) {
+  const keyword = RUNS.filter((r) => r.embeddings === 'none');
+  if (opts.keywordOnly) return keyword;
+  const embeddings = opts.embeddingsUrl ? 'openai' : 'test';
+  const label = opts.embeddingsUrl ? `hybrid (${opts.embeddingsModel ?? 'default model'} at ${opts.embeddingsUrl})` : 'hybrid (test embedder)';
+  const weights = opts.vectorWeights ?? [undefined];
+  return [...keyword, ...weights.map((w) => ({ name: w === undefined ? label : `${label}, vector weight ${w}%`, embeddings, vectorWeight: w }))];
+}
+
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   if (!fs.existsSync(opts.worker)) fail(`${opts.worker} not found: run npm run build first`);
@@ -381,7 +413,7 @@ async function main() {
   console.log(`LoCoMo dev: ${data.docs.length} turns, ${data.questions.length} questions (${path.relative(process.cwd(), opts.data)})`);
 
   const results = [];
-  for (const run of opts.keywordOnly ? RUNS.filter((r) => r.embeddings === 'none') : RUNS) {
+  for (const run of runsOf(opts)) {
     const { scored, ...result } = await runOnce(opts, data, run);
     results.push(result);
     if (opts.misses && scored && run.embeddings === 'none') {

@@ -170,6 +170,12 @@ export const SETTINGS_SPEC = {
     description:
       'Rows one keyword search ranks at most: it matches on its rarest words while their rows fit, and ranks only the newest 1,000 rows when every word is common. Higher is more exhaustive and slower on stores past ~50k observations.',
   },
+  CLAUDE_MEM_HYBRID_VECTOR_WEIGHT: {
+    default: '30',
+    kind: int(0, 100),
+    description:
+      'With embeddings on: weight of the vector ranking in hybrid search, in percent of the keyword ranking (keyword first). 0 leaves the keyword order alone.',
+  },
   CLAUDE_MEM_PROMPT_RECALL_MAX_BYTES: {
     default: '2048',
     kind: int(256, 65536),
@@ -654,7 +660,7 @@ export function splitList(csv: string): string[] {
  * only after a restart; the rest are read on use.
  */
 const RESTART_KEY_PATTERN =
-  /^CLAUDE_MEM_(WORKER_HOST|WORKER_PORT|PROVIDER|MODEL|CLAUDE_TRANSPORT|AUTODETECT_CLAUDE_CODE_ENV|OPENAI_.*|OPENROUTER_.*|GEMINI_.*|EMBEDDINGS.*|DATABASE_URL|SHARED_PROJECTS|SEARCH_RANK_LIMIT|REQUEST_TIMEOUT_MS)$/;
+  /^CLAUDE_MEM_(WORKER_HOST|WORKER_PORT|PROVIDER|MODEL|CLAUDE_TRANSPORT|AUTODETECT_CLAUDE_CODE_ENV|OPENAI_.*|OPENROUTER_.*|GEMINI_.*|EMBEDDINGS.*|DATABASE_URL|SHARED_PROJECTS|SEARCH_RANK_LIMIT|HYBRID_VECTOR_WEIGHT|REQUEST_TIMEOUT_MS)$/;
 
 /** Settings as a browser may see them: secret values only as '' (the viewer shows set / not set). */
 export function publicSettings(settings: Record<string, string>): Record<string, string> {

@@ -130,6 +130,14 @@ export interface UsageRow extends TokenUsage {
   byModel: Array<TokenUsage & { model: string; requests: number }>;
 }
 
+/** How keyword search ranks, and how it fuses vectors in: the same options on both backends. */
+export interface SearchOptions {
+  /** Rows one keyword search ranks at most (termPruning.SCORE_BUDGET by default). */
+  rankLimit?: number;
+  /** Weight of the vector ranking against the keyword ranking's 1 (rankFusion.VECTOR_WEIGHT by default). */
+  vectorWeight?: number;
+}
+
 export interface SearchRepository {
   search(q: SearchQuery): Promise<SearchResults>;
   setVectorRanker(ranker: VectorRanker | null): void;

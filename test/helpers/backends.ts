@@ -6,17 +6,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { openPgStore } from '../../src/store/postgres/PgStore.js';
 import { openStore } from '../../src/store/sqlite/SqliteStore.js';
-import type { Store } from '../../src/store/Store.js';
+import type { SearchOptions, Store } from '../../src/store/Store.js';
 import { dropDatabase, freshDatabase } from './postgres.js';
-
-/** Store options both backends take. */
-export interface BackendOptions {
-  rankLimit?: number;
-}
 
 export interface Backend {
   name: 'sqlite' | 'postgres';
-  open(opts?: BackendOptions): Promise<Store>;
+  open(search?: SearchOptions): Promise<Store>;
   cleanup(): Promise<void>;
 }
 
@@ -28,17 +23,17 @@ export function storeBackends(tempPrefix: string): Backend[] {
   return [
     {
       name: 'sqlite',
-      open: async (opts = {}) => {
+      open: async (search = {}) => {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), tempPrefix));
-        return openStore(path.join(dir, 'claude-mem.db'), opts);
+        return openStore(path.join(dir, 'claude-mem.db'), { search });
       },
       cleanup: async () => fs.rmSync(dir, { recursive: true, force: true }),
     },
     {
       name: 'postgres',
-      open: async (opts = {}) => {
+      open: async (search = {}) => {
         pgUrl = await freshDatabase();
-        return openPgStore(pgUrl, { identity: TEST_IDENTITY, ...opts });
+        return openPgStore(pgUrl, { identity: TEST_IDENTITY, search });
       },
       cleanup: async () => dropDatabase(pgUrl),
     },

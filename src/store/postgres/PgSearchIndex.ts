@@ -13,10 +13,11 @@ import {
   fusionPool,
   NEIGHBOUR_SPAN,
   reciprocalRankFusion,
+  VECTOR_WEIGHT,
 } from '../rankFusion.js';
 import { toObservation, toPrompt, toSummary } from '../rows.js';
 import { currentFirst } from '../forgetTypes.js';
-import type { SearchRepository, VectorRanker } from '../Store.js';
+import type { SearchOptions, SearchRepository, VectorRanker } from '../Store.js';
 import type { Pool } from './pgClient.js';
 import { expandProjects, OBS_COLS, PROMPT_COLS, SUMMARY_COLS } from './pgRows.js';
 import { PgTermCounter } from './PgTermCounter.js';
@@ -107,13 +108,17 @@ type Rows = Record<string, unknown>[];
 
 export class PgSearchIndex implements SearchRepository {
   private readonly pruner: CommonTermPruner;
+  private vectorRanker: VectorRanker | null = null;
+  private readonly rankLimit: number;
+  private readonly vectorWeight: number;
 
   constructor(
     private readonly pool: Pool,
-    private vectorRanker: VectorRanker | null = null,
-    private readonly rankLimit = SCORE_BUDGET,
+    opts: SearchOptions = {},
   ) {
     this.pruner = new CommonTermPruner(new PgTermCounter(pool));
+    this.rankLimit = opts.rankLimit ?? SCORE_BUDGET;
+    this.vectorWeight = opts.vectorWeight ?? VECTOR_WEIGHT;
   }
 
   setVectorRanker(ranker: VectorRanker | null): void {
@@ -262,7 +267,7 @@ export class PgSearchIndex implements SearchRepository {
     const pool = fusionPool(offset, limit);
     const keyword = (await this.keywordObservations(q, projects, terms, pool, 0)).map((o) => o.id);
     const vector = await this.vectorRanker(q.query, projects, pool);
-    const candidates = reciprocalRankFusion([keyword, vector]).slice(0, pool);
+    const candidates = reciprocalRankFusion([keyword, vector], [1, this.vectorWeight]).slice(0, pool);
     if (candidates.length === 0) return [];
     const p = new Params();
     const ids = p.add(candidates);

@@ -1,6 +1,6 @@
 // The PostgreSQL store (team mode): a pool, migrations, and the three repositories over it.
 import type { StoreIdentity } from '../../config/identity.js';
-import type { Store, StoreInfo } from '../Store.js';
+import type { SearchOptions, Store, StoreInfo } from '../Store.js';
 import { detectPgvector, migratePg } from './migrations.js';
 import { createPool, redactUrl, type Pool } from './pgClient.js';
 import { DEFAULT_LEASE_MS, PgEventQueue } from './PgEventQueue.js';
@@ -19,8 +19,7 @@ export interface PgOpenOptions {
   /** How long a claim holds before another claim may take the event (default 10 min). */
   leaseMs?: number;
   poolSize?: number;
-  /** Rows one keyword search ranks at most (termPruning.SCORE_BUDGET by default). */
-  rankLimit?: number;
+  search?: SearchOptions;
 }
 
 /** Connects, migrates and detects pgvector. Errors name the (redacted) URL and the likely fix. */
@@ -49,7 +48,7 @@ export async function openPgStore(url: string, opts: PgOpenOptions): Promise<PgS
     pool,
     sessions: new PgSessionStore(pool, opts.identity),
     queue: new PgEventQueue(pool, opts.identity, opts.leaseMs ?? DEFAULT_LEASE_MS),
-    search: new PgSearchIndex(pool, null, opts.rankLimit),
+    search: new PgSearchIndex(pool, opts.search),
     info: () => info,
     close: async () => {
       if (closed) return;

@@ -2,6 +2,7 @@
 // optional fusion with a vector ranking (reciprocal rank fusion).
 import type { Observation, PromptRow, SearchQuery, SearchResults, Summary } from '../../api/types.js';
 import type { Db } from './Database.js';
+import type { SearchOptions } from '../Store.js';
 import { CommonTermPruner, recentWindow, SCORE_BUDGET, type TermPlan } from '../termPruning.js';
 import { matchTerms, queryPhrases, queryTerms, TermMatcher } from '../queryText.js';
 import {
@@ -11,6 +12,7 @@ import {
   fusionPool,
   NEIGHBOUR_SPAN,
   reciprocalRankFusion,
+  VECTOR_WEIGHT,
   type ScoredId,
 } from '../rankFusion.js';
 import { toObservation, toPrompt, toSummary } from '../rows.js';
@@ -109,11 +111,17 @@ export class SearchIndex {
         .get(`"${term}"`, cap + 1) as number,
   });
 
+  private vectorRanker: VectorRanker | null = null;
+  private readonly rankLimit: number;
+  private readonly vectorWeight: number;
+
   constructor(
     readonly db: Db,
-    private vectorRanker: VectorRanker | null = null,
-    private readonly rankLimit = SCORE_BUDGET,
-  ) {}
+    opts: SearchOptions = {},
+  ) {
+    this.rankLimit = opts.rankLimit ?? SCORE_BUDGET;
+    this.vectorWeight = opts.vectorWeight ?? VECTOR_WEIGHT;
+  }
 
   setVectorRanker(ranker: VectorRanker | null): void {
     this.vectorRanker = ranker;
@@ -247,7 +255,7 @@ export class SearchIndex {
     const vector = await this.vectorRanker(q.query, projectsOf(q), pool);
     // Vector candidates still have to pass the filters.
     const f = observationFilters(q, 'o');
-    const candidates = reciprocalRankFusion([keyword, vector]).slice(0, pool);
+    const candidates = reciprocalRankFusion([keyword, vector], [1, this.vectorWeight]).slice(0, pool);
     if (candidates.length === 0) return [];
     const rows = this.db
       .prepare(`SELECT o.* FROM observations o WHERE o.id IN (${candidates.map(() => '?').join(',')})${f.sql}`)

@@ -1,7 +1,7 @@
 // One handle on the embedded store: the database plus the three repositories over it.
 import path from 'node:path';
 import { localIdentity, type StoreIdentity } from '../../config/identity.js';
-import type { Store as StoreContract, StoreInfo } from '../Store.js';
+import type { SearchOptions, Store as StoreContract, StoreInfo } from '../Store.js';
 import { openDatabase, type Db, type OpenOptions } from './Database.js';
 import { EventQueue } from './EventQueue.js';
 import { SearchIndex } from './SearchIndex.js';
@@ -21,8 +21,7 @@ export type Store = SqliteStore;
 export interface SqliteOpenOptions extends OpenOptions {
   /** Author recorded on new sessions; defaults to this user and host. */
   identity?: StoreIdentity;
-  /** Rows one keyword search ranks at most (termPruning.SCORE_BUDGET by default). */
-  rankLimit?: number;
+  search?: SearchOptions;
 }
 
 export function openStore(file: string, opts: SqliteOpenOptions = {}): SqliteStore {
@@ -42,7 +41,7 @@ export function openStore(file: string, opts: SqliteOpenOptions = {}): SqliteSto
     db,
     sessions: new SessionStore(db, identity),
     queue,
-    search: new SearchIndex(db, null, opts.rankLimit),
+    search: new SearchIndex(db, opts.search),
     info: () => info,
     close: async () => {
       if (db.open) db.close();
