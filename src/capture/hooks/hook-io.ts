@@ -114,13 +114,19 @@ function hookAuth(): Record<string, string> {
   return credential ? { authorization: `Bearer ${credential}` } : {};
 }
 
-/** One HTTP request to the worker. Rejects with WorkerUnreachable on connection problems. */
+/**
+ * One HTTP request to the worker (node:http: fetch would cost a hook ~40 ms of loading). Rejects
+ * with WorkerUnreachable on connection problems. It carries the hooks' credential unless
+ * `authorization` says otherwise: null for none, or the token once the listener proved it is ours
+ * (verified.ts).
+ */
 export function request(
   target: WorkerTarget,
   method: 'GET' | 'POST',
   path: string,
   body?: unknown,
   timeoutMs = target.timeoutMs,
+  authorization?: string | null,
 ): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
@@ -130,9 +136,12 @@ export function request(
         port: target.port,
         method,
         path,
-        // The hook credential (narrow: it only records events), never the worker token: this
-        // request goes to whatever holds the port.
-        headers: { ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}), ...hookAuth() },
+        // By default the hook credential (narrow: it only records events), never the worker
+        // token: this request goes to whatever holds the port.
+        headers: {
+          ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}),
+          ...(authorization === undefined ? hookAuth() : authorization === null ? {} : { authorization }),
+        },
         timeout: timeoutMs,
       },
       (res) => {

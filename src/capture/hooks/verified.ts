@@ -2,17 +2,21 @@
 // and the token must never reach a listener that merely holds the port (another user can bind it
 // while the worker is down). So these hooks first ask the listener to prove it holds the token
 // (challenge–response, config/workerToken.ts) and only then send it.
-import { challengeWorker, readWorkerToken } from '../../config/workerToken.js';
-import { WorkerUnreachable, type WorkerTarget } from './hook-io.js';
+import { newNonce, readWorkerToken, verifyProof } from '../../config/workerToken.js';
+import { request, type WorkerTarget } from './hook-io.js';
 
-export const baseOf = (t: WorkerTarget): string => `http://${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}`;
-
+/** The challenge of config/workerToken.ts challengeWorker, over node:http like every hook request. */
 export async function verifyTarget(target: WorkerTarget): Promise<'verified' | 'impostor' | 'no-token'> {
   const token = readWorkerToken();
   if (!token) return 'no-token';
-  const v = await challengeWorker(baseOf(target), token, Math.max(target.timeoutMs, 1000));
-  if (v === 'unreachable') throw new WorkerUnreachable('it did not answer the identity check');
-  return v;
+  const nonce = newNonce();
+  // Rejects with WorkerUnreachable when nothing answers. No credential: the listener may not be ours.
+  const res = await request(target, 'POST', '/api/auth/prove', { nonce }, Math.max(target.timeoutMs, 1000), null);
+  try {
+    return res.status === 200 && verifyProof(token, nonce, (JSON.parse(res.text) as { proof?: unknown }).proof) ? 'verified' : 'impostor';
+  } catch {
+    return 'impostor';
+  }
 }
 
 export function impostorMessage(target: WorkerTarget, verdict: 'impostor' | 'no-token'): string {
@@ -26,18 +30,7 @@ export function impostorMessage(target: WorkerTarget, verdict: 'impostor' | 'no-
 }
 
 /** A request carrying the token: only ever made after verifyTarget() said 'verified'. */
-export async function authed(target: WorkerTarget, method: 'GET' | 'POST', p: string, body?: unknown): Promise<{ status: number; text: string }> {
-  const token = readWorkerToken();
-  try {
-    const res = await fetch(baseOf(target) + p, {
-      method,
-      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(Math.max(target.timeoutMs, 1000)),
-    });
-    return { status: res.status, text: await res.text() };
-  } catch (err) {
-    throw new WorkerUnreachable((err as Error).message);
-  }
+export function authed(target: WorkerTarget, method: 'GET' | 'POST', p: string, body?: unknown): Promise<{ status: number; text: string }> {
+  return request(target, method, p, body, Math.max(target.timeoutMs, 1000), `Bearer ${readWorkerToken() ?? ''}`);
 }
 
