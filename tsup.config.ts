@@ -4,8 +4,10 @@ import { defineConfig } from 'tsup';
 const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
 const define = { __CLAUDE_MEM_VERSION__: JSON.stringify(version) };
 
-// Hooks are bundled with every dependency inlined so a hook process loads one small file.
-// The worker, CLI and MCP server keep node_modules external (native better-sqlite3).
+// Hooks and the MCP server are bundled with every dependency inlined: a hook process loads one
+// small file, and `claude -p` waits for the MCP server's first answer before its first request
+// (resolving the MCP SDK's hundreds of modules from node_modules took ~340 ms of that).
+// The worker and the CLI keep node_modules external (native better-sqlite3).
 export default defineConfig([
   {
     entry: Object.fromEntries(
@@ -32,7 +34,6 @@ export default defineConfig([
     entry: {
       'worker/worker-main': 'src/worker/worker-main.ts',
       'cli/claude-mem': 'src/cli/claude-mem.ts',
-      'mcp/mcp-server': 'src/mcp/mcp-server.ts',
     },
     outDir: 'dist',
     format: ['esm'],
@@ -42,6 +43,22 @@ export default defineConfig([
     clean: false,
     sourcemap: true,
     banner: { js: '#!/usr/bin/env node' },
+    define,
+  },
+  {
+    entry: { 'mcp/mcp-server': 'src/mcp/mcp-server.ts' },
+    outDir: 'dist',
+    format: ['esm'],
+    platform: 'node',
+    target: 'node20',
+    bundle: true,
+    noExternal: [/.*/],
+    minify: true,
+    splitting: false,
+    clean: false,
+    sourcemap: true,
+    // Bundled CommonJS dependencies call require(); an ES module has none of its own.
+    banner: { js: "#!/usr/bin/env node\nimport { createRequire as __cmCreateRequire } from 'node:module';\nconst require = __cmCreateRequire(import.meta.url);" },
     define,
   },
 ]);
