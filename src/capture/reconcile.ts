@@ -18,6 +18,8 @@ export interface ReconcileResult {
   skipped: number;
   malformed: number;
   offset: number;
+  /** The main agent's last text answer in what was read, if any. */
+  lastAnswer: { text: string; cwd: string } | null;
 }
 
 export interface ReconcileCounts {
@@ -99,13 +101,15 @@ export class TranscriptReconciler {
     );
     state.advance(file, sessionId, res.offset, res.malformed, res.privateTurn);
     if (counts.tools > 0) this.onQueued();
-    return { file, sessionId, ...counts, malformed: res.malformed, offset: res.offset };
+    return { file, sessionId, ...counts, malformed: res.malformed, offset: res.offset, lastAnswer: res.lastAnswer };
   }
 
   /**
    * SessionStart: remember this session's transcript, then catch up the project's other sessions —
    * those known and not read to the end, and those written since capture began that were never
    * seen (the worker was down for the whole session). Older ones are left to `claude-mem backfill`.
+   * A session whose prompts or tool calls had to be recovered missed its Stop too: its summary is
+   * asked for here, from the last answer in its transcript.
    */
   async sessionStarted(transcriptPath: unknown, sessionId: string): Promise<ReconcileResult[]> {
     // The hook runs before Claude Code writes the session's first line: the file may not exist yet.
@@ -134,7 +138,11 @@ export class TranscriptReconciler {
       const behind = rec ? rec.offset < st.size : st.mtimeMs >= since;
       if (!behind) continue;
       const r = await this.reconcile(sibling);
-      if (r) out.push(r);
+      if (!r) continue;
+      out.push(r);
+      if ((r.prompts > 0 || r.tools > 0) && r.lastAnswer) {
+        await this.sessions.requestSummary({ sessionId: r.sessionId, cwd: r.lastAnswer.cwd, lastAssistantMessage: r.lastAnswer.text });
+      }
     }
     return out;
   }

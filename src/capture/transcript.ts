@@ -53,6 +53,8 @@ export interface ReadResult {
   events: number;
   /** Whether the turn at `offset` is private (the next read starts inside it). */
   privateTurn: boolean;
+  /** The main agent's last text answer in the lines read, if any. */
+  lastAnswer: { text: string; cwd: string } | null;
 }
 
 const CHUNK = 256 * 1024;
@@ -108,6 +110,8 @@ export class TranscriptParser {
   lines = 0;
   /** Privacy of the current turn: set by each prompt, inherited by its tool calls. */
   privateTurn: boolean;
+  /** The main agent's last text answer read so far, and where it worked: what a summary needs. */
+  lastAnswer: { text: string; cwd: string } | null = null;
 
   constructor(private readonly fallback: { sessionId?: string; cwd?: string; privateTurn?: boolean } = {}) {
     this.privateTurn = fallback.privateTurn ?? false;
@@ -146,11 +150,13 @@ export class TranscriptParser {
 
     if (type === 'assistant') {
       if (!Array.isArray(message.content)) return [];
+      const text: string[] = [];
       for (const b of message.content) {
         if (isObj(b) && b.type === 'tool_use' && typeof b.id === 'string' && typeof b.name === 'string') {
           this.pending.set(b.id, { offset: lineStart, name: b.name, input: b.input ?? null, privateTurn: this.privateTurn });
-        }
+        } else if (isObj(b) && b.type === 'text' && typeof b.text === 'string' && b.text.trim()) text.push(b.text);
       }
+      if (text.length && agentId === null) this.lastAnswer = { text: text.join('\n'), cwd };
       return [];
     }
 
@@ -257,6 +263,7 @@ export async function readTranscript(
     malformed: parser.malformed,
     events,
     privateTurn: resumeAt ? resumeAt.privateTurn : parser.privateTurn,
+    lastAnswer: parser.lastAnswer,
   };
 }
 

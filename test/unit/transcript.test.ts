@@ -239,5 +239,20 @@ describe('reconciler', () => {
     fs.writeFileSync(current, '');
     const results = await new TranscriptReconciler(sessions, () => undefined, () => config).sessionStarted(current, 'current');
     expect(results.map((r) => [path.basename(r.file), r.tools])).toEqual([['247065a8-ed4f-496f-b3f1-036073813b85.jsonl', 8]]);
+    // Its Stop never reached the worker either: the summary is asked for from its last answer.
+    const queued = await store.queue.pending(50);
+    const summaries = queued.filter((e) => e.kind === 'summarize');
+    expect(summaries.map((e) => e.content_session_id)).toEqual(['247065a8-ed4f-496f-b3f1-036073813b85']);
+    expect(queued.at(-1)?.kind).toBe('summarize');
+  });
+
+  it('asks for no summary when nothing of a sibling session had to be recovered', async () => {
+    const rec = new TranscriptReconciler(sessions, () => undefined, () => config);
+    await rec.reconcile(file);
+    const current = path.join(path.dirname(file), 'current.jsonl');
+    fs.writeFileSync(current, '');
+    fs.appendFileSync(file, '\n');
+    await rec.sessionStarted(current, 'current');
+    expect((await store.queue.pending(50)).filter((e) => e.kind === 'summarize')).toHaveLength(0);
   });
 });
