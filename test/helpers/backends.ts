@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { openPgStore } from '../../src/store/postgres/PgStore.js';
 import { openStore } from '../../src/store/sqlite/SqliteStore.js';
+import type { ObservationInput } from '../../src/api/types.js';
 import type { SearchOptions, Store } from '../../src/store/Store.js';
 import { dropDatabase, freshDatabase } from './postgres.js';
 
@@ -38,4 +39,9 @@ export function storeBackends(tempPrefix: string): Backend[] {
       cleanup: async () => dropDatabase(pgUrl),
     },
   ];
+}
+
+/** An observation to store, with empty defaults for every field a test does not care about. */
+export function observationInput(o: Partial<ObservationInput> & Pick<ObservationInput, 'content_session_id' | 'title'>): ObservationInput {
+  return { project: 'proj', type: 'discovery', subtitle: '', narrative: '', facts: [], concepts: [], files_read: [], files_modified: [], ...o };
 }

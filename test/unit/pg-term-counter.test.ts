@@ -1,10 +1,9 @@
 // Document frequencies on PostgreSQL (PgTermCounter): a common word's comes from ANALYZE's
 // statistics (no row is visited), a rare word's is counted, a stop word matches nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ObservationInput } from '../../src/api/types.js';
 import { openPgStore, type PgStore } from '../../src/store/postgres/PgStore.js';
 import { PgTermCounter } from '../../src/store/postgres/PgTermCounter.js';
-import { TEST_IDENTITY } from '../helpers/backends.js';
+import { observationInput, TEST_IDENTITY } from '../helpers/backends.js';
 import { dropDatabase, freshDatabase, postgresMissing, POSTGRES_SUITE, stopPgServer } from '../helpers/postgres.js';
 import { canRun } from '../helpers/requirements.js';
 
@@ -12,18 +11,7 @@ describe.skipIf(!canRun(POSTGRES_SUITE, postgresMissing()))('PostgreSQL document
   let url: string;
   let store: PgStore;
 
-  const obs = (i: number, narrative: string): ObservationInput => ({
-    content_session_id: `s-${i}`,
-    project: 'proj',
-    type: 'discovery',
-    title: `Note ${i}`,
-    subtitle: '',
-    narrative,
-    facts: [],
-    concepts: [],
-    files_read: [],
-    files_modified: [],
-  });
+  const obs = (i: number, narrative: string) => observationInput({ content_session_id: `s-${i}`, title: `Note ${i}`, narrative });
 
   beforeAll(async () => {
     url = await freshDatabase();

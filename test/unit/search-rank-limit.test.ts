@@ -4,7 +4,7 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ObservationInput } from '../../src/api/types.js';
 import type { Store } from '../../src/store/Store.js';
-import { storeBackends } from '../helpers/backends.js';
+import { observationInput, storeBackends } from '../helpers/backends.js';
 import { stopPgServer } from '../helpers/postgres.js';
 
 const BACKENDS = storeBackends('cm-rank-limit-');
@@ -17,19 +17,9 @@ const RECENT = 60;
 function corpus(): ObservationInput[] {
   const rows: ObservationInput[] = [];
   const at = (i: number) => new Date(Date.UTC(2026, 0, 1) + i * 60_000).toISOString();
-  const obs = (i: number, title: string, narrative: string, project = 'proj'): ObservationInput => ({
-    content_session_id: `s-${i}`, // one session each: no neighbours in the ranking
-    project,
-    type: 'discovery',
-    title,
-    subtitle: '',
-    narrative,
-    facts: [],
-    concepts: [],
-    files_read: [],
-    files_modified: [],
-    created_at: at(i),
-  });
+  // One session each: no neighbours in the ranking.
+  const obs = (i: number, title: string, narrative: string, project = 'proj') =>
+    observationInput({ content_session_id: `s-${i}`, project, title, narrative, created_at: at(i) });
   for (let i = 0; i < OLD_STRONG; i++) rows.push(obs(i, `Widget widget ${i}`, 'widget widget widget'));
   for (let i = 0; i < RECENT; i++) {
     const n = OLD_STRONG + i;
