@@ -171,7 +171,7 @@ export const SETTINGS_SPEC = {
       'Rows one keyword search ranks at most: it matches on its rarest words while their rows fit, and ranks only the newest 1,000 rows when every word is common. Higher is more exhaustive and slower on stores past ~50k observations.',
   },
   CLAUDE_MEM_HYBRID_VECTOR_WEIGHT: {
-    default: '30',
+    default: '1',
     kind: int(0, 100),
     description:
       'With embeddings on: weight of the vector ranking in hybrid search, in percent of the keyword ranking (keyword first). 0 leaves the keyword order alone.',

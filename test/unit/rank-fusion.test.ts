@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { contextRerank, reciprocalRankFusion } from '../../src/store/rankFusion.js';
+import { contextRerank, reciprocalRankFusion, VECTOR_WEIGHT } from '../../src/store/rankFusion.js';
 
 describe('context rerank', () => {
   it('adds a share of each pooled hit to its neighbours, including ones that were not hits', () => {
@@ -31,5 +31,19 @@ describe('context rerank', () => {
 describe('reciprocal rank fusion', () => {
   it('rewards ids both rankings agree on', () => {
     expect(reciprocalRankFusion([[1, 2, 3], [3, 1, 4]])[0]).toBe(1);
+  });
+
+  it('at the default vector weight keeps keyword order: vectors only break near-ties and add hits after', () => {
+    const keyword = Array.from({ length: 50 }, (_, i) => i + 1);
+    const fused = reciprocalRankFusion([keyword, [999, 50, 2]], [1, VECTOR_WEIGHT]);
+    expect(fused.slice(0, 3)).toEqual([1, 2, 3]);
+    // Ranks 49 and 50 are ~8e-5 apart: the vector vote decides between them.
+    expect(fused.indexOf(50)).toBeLessThan(fused.indexOf(49));
+    expect(fused.indexOf(999)).toBe(50);
+  });
+
+  it('an equal weight lets the vector ranking reorder the keyword one', () => {
+    const fused = reciprocalRankFusion([[1, 2, 3], [3]], [1, 1]);
+    expect(fused[0]).toBe(3);
   });
 });
