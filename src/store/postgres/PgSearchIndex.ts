@@ -214,10 +214,12 @@ export class PgSearchIndex implements SearchRepository {
       ? phrases.map((ph) => `(o.search @@ to_tsquery('english', ${p.add(phraseTsQuery(ph))}))::int`).join(' + ')
       : '0';
     const f = observationFilters(q, projects, p);
-    // Every term common: only the newest matches are ranked (termPruning.SCORE_BUDGET).
+    // Every term common: only the newest matches are ranked (termPruning.SCORE_BUDGET), walked
+    // newest first along the (project, time) or time index; the filters apply inside.
     const rows = weighted.recentOnly
-      ? `(SELECT * FROM observations o WHERE o.search @@ to_tsquery('english', ${query})${f}
-          ORDER BY o.id DESC LIMIT ${p.add(Math.max(recentWindow(this.rankLimit), want))}) o`
+      ? `(SELECT o.id, o.content_session_id, o.created_at_epoch, o.search FROM observations o
+          WHERE o.search @@ to_tsquery('english', ${query})${f}
+          ORDER BY o.created_at_epoch DESC, o.id DESC LIMIT ${p.add(Math.max(recentWindow(this.rankLimit), want))}) o`
       : 'observations o';
     // Neighbours are looked for among the records that pass the filters, like the hits.
     const zf = observationFilters(q, projects, p, 'z');
@@ -226,7 +228,7 @@ export class PgSearchIndex implements SearchRepository {
       `WITH hits AS (
          SELECT o.id, o.content_session_id, o.created_at_epoch, ${score} AS score, ${matched} AS matched, ${phrased} AS phrased
          FROM ${rows}, to_tsquery('english', ${query}) tq, ${perTerm.map((t) => t.from).join(', ')}
-         WHERE o.search @@ tq${f} ORDER BY score DESC, o.id DESC LIMIT ${p.add(want)})
+         WHERE o.search @@ tq${weighted.recentOnly ? '' : f} ORDER BY score DESC, o.id DESC LIMIT ${p.add(want)})
        SELECT h.id, h.score, h.matched, h.phrased, COALESCE(n.ids, '{}') AS neighbours FROM hits h
        CROSS JOIN LATERAL (SELECT array_agg(x.id) AS ids FROM (
          (SELECT z.id FROM observations z WHERE z.content_session_id = h.content_session_id
