@@ -35,7 +35,7 @@ export interface TermPlan {
   terms: string[];
   /** Terms the index is queried with. */
   match: string[];
-  /** Rank only the newest `budget` rows that contain a term (every term is common). */
+  /** Every term is common: rank only the newest rows that contain one (recentWindow). */
   recentOnly: boolean;
 }
 
@@ -76,7 +76,8 @@ export class CommonTermPruner {
 
   async plan(terms: string[], budget = SCORE_BUDGET): Promise<TermPlan> {
     const total = await this.total();
-    if (terms.length === 0 || total <= budget) return { terms, match: terms, recentOnly: false };
+    // Small stores need no counts: nothing is pruned and every match is ranked.
+    if (terms.length === 0 || (total < PRUNE_MIN_DOCS && total <= budget)) return { terms, match: terms, recentOnly: false };
     return planTerms((await this.stats(terms, budget)).dfs, total, budget);
   }
 
