@@ -58,13 +58,16 @@ export function planTerms(termDfs: Array<{ term: string; df: number }>, totalDoc
 export interface TermCounter {
   /** Number of observations. */
   total(): Promise<number> | number;
-  /** Observations matching the term, counted up to `cap + 1` at most (bounded cost). */
-  docFreq(term: string, cap: number): Promise<number> | number;
+  /**
+   * Observations matching the term, at most `cap + 1` (bounded cost): exact or estimated past the
+   * rank limit (see the backends' counters). `total` is the store's size.
+   */
+  docFreq(term: string, cap: number, total: number): Promise<number> | number;
 }
 
 export interface TermStats {
   total: number;
-  /** Per term, its document frequency: exact up to PRUNE_MIN_DOCS or the pruning cap, else that bound + 1. */
+  /** Per term, its document frequency, up to the cap + 1: exact up to the rank limit, estimated past it. */
   dfs: Array<{ term: string; df: number }>;
 }
 
@@ -87,7 +90,7 @@ export class CommonTermPruner {
     // Exact counts in small stores (for idf); in large ones only up to the pruning cap (a term
     // above it is dropped anyway) or the scoring budget, whichever is larger.
     const cap = Math.max(Math.floor(total * COMMON_TERM_SHARE), Math.min(total, Math.max(PRUNE_MIN_DOCS, budget)));
-    const dfs = await Promise.all(terms.map(async (term) => ({ term, df: await this.docFreq(term, cap) })));
+    const dfs = await Promise.all(terms.map(async (term) => ({ term, df: await this.docFreq(term, cap, total) })));
     return { total, dfs };
   }
 
@@ -98,10 +101,10 @@ export class CommonTermPruner {
     return this.totalDocs.n;
   }
 
-  private async docFreq(term: string, cap: number): Promise<number> {
+  private async docFreq(term: string, cap: number, total: number): Promise<number> {
     const hit = this.dfs.get(term);
     if (hit && Date.now() - hit.at < TTL_MS) return hit.df;
-    const df = await this.counter.docFreq(term, cap);
+    const df = await this.counter.docFreq(term, cap, total);
     if (this.dfs.size > MAX_CACHED_TERMS) this.dfs.clear();
     this.dfs.set(term, { df, at: Date.now() });
     return df;

@@ -2,6 +2,7 @@
 // optional fusion with a vector ranking (reciprocal rank fusion).
 import type { Observation, PromptRow, SearchQuery, SearchResults, Summary } from '../../api/types.js';
 import type { Db } from './Database.js';
+import { SqliteTermCounter } from './SqliteTermCounter.js';
 import type { SearchOptions } from '../Store.js';
 import { CommonTermPruner, recentWindow, SCORE_BUDGET, type TermPlan } from '../termPruning.js';
 import { matchTerms, queryPhrases, queryTerms, TermMatcher } from '../queryText.js';
@@ -102,14 +103,8 @@ function orderClause(q: SearchQuery, timeCol: string, hasMatch: boolean): string
 }
 
 export class SearchIndex {
-  private readonly pruner = new CommonTermPruner({
-    total: () => this.db.prepare('SELECT COUNT(*) FROM observations').pluck().get() as number,
-    docFreq: (term, cap) =>
-      this.db
-        .prepare(`SELECT COUNT(*) FROM (SELECT rowid FROM observations_fts WHERE observations_fts MATCH ? LIMIT ?)`)
-        .pluck()
-        .get(`"${term}"`, cap + 1) as number,
-  });
+  private readonly pruner: CommonTermPruner;
+
 
   private vectorRanker: VectorRanker | null = null;
   private readonly rankLimit: number;
@@ -121,6 +116,7 @@ export class SearchIndex {
   ) {
     this.rankLimit = opts.rankLimit ?? SCORE_BUDGET;
     this.vectorWeight = opts.vectorWeight ?? VECTOR_WEIGHT;
+    this.pruner = new CommonTermPruner(new SqliteTermCounter(db, this.rankLimit));
   }
 
   setVectorRanker(ranker: VectorRanker | null): void {
