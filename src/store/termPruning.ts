@@ -63,7 +63,12 @@ export interface TermCounter {
    * rank limit (see the backends' counters). `total` is the store's size.
    */
   docFreq(term: string, cap: number, total: number): Promise<number> | number;
+  /** The newest observation id: cheap, and it tells when the store has grown since the counts. */
+  newestId(): Promise<number> | number;
 }
+
+/** Cached counts are dropped once the store has grown by this share (a bulk import, say). */
+const GROWTH_RESET = 0.1;
 
 export interface TermStats {
   total: number;
@@ -73,7 +78,7 @@ export interface TermStats {
 
 export class CommonTermPruner {
   private readonly dfs = new Map<string, { df: number; at: number }>();
-  private totalDocs: { n: number; at: number } | null = null;
+  private totalDocs: { n: number; at: number; newestId: number } | null = null;
 
   constructor(private readonly counter: TermCounter) {}
 
@@ -95,8 +100,11 @@ export class CommonTermPruner {
   }
 
   private async total(): Promise<number> {
-    if (!this.totalDocs || Date.now() - this.totalDocs.at > TTL_MS) {
-      this.totalDocs = { n: await this.counter.total(), at: Date.now() };
+    const newestId = await this.counter.newestId();
+    const grown = this.totalDocs !== null && newestId - this.totalDocs.newestId > GROWTH_RESET * Math.max(this.totalDocs.n, 1);
+    if (grown) this.dfs.clear();
+    if (!this.totalDocs || grown || Date.now() - this.totalDocs.at > TTL_MS) {
+      this.totalDocs = { n: await this.counter.total(), at: Date.now(), newestId };
     }
     return this.totalDocs.n;
   }

@@ -5,7 +5,13 @@ function counter(total: number, dfs: Record<string, number>) {
   const calls: Array<{ term: string; cap: number }> = [];
   return {
     calls,
-    total: () => total,
+    size: total,
+    total(): number {
+      return this.size;
+    },
+    newestId(): number {
+      return this.size;
+    },
     docFreq: (term: string, cap: number) => {
       calls.push({ term, cap });
       return Math.min(dfs[term] ?? 0, cap + 1);
@@ -39,6 +45,18 @@ describe('term statistics', () => {
     expect((await pruner.plan(['a', 'b'])).terms).toEqual(['b']);
     await pruner.stats(['a', 'b']);
     expect(large.calls.length).toBe(2);
+  });
+
+  it('counts again once the store has grown by a tenth (a bulk import), not before', async () => {
+    const c = counter(100_000, { a: 3_000, b: 90_000 });
+    const pruner = new CommonTermPruner(c);
+    expect((await pruner.plan(['a', 'b'])).match).toEqual(['a']);
+    c.size = 105_000;
+    await pruner.plan(['a', 'b']);
+    expect(c.calls).toHaveLength(2);
+    c.size = 1_000_000;
+    await pruner.plan(['a', 'b']);
+    expect(c.calls).toHaveLength(4);
   });
 
   it('counts exactly up to the rank limit when it is above the pruning cap', async () => {

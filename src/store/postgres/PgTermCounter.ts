@@ -24,6 +24,10 @@ export class PgTermCounter implements TermCounter {
     return Number((await this.pool.query('SELECT COUNT(*)::int AS n FROM observations')).rows[0].n);
   }
 
+  async newestId(): Promise<number> {
+    return Number((await this.pool.query('SELECT COALESCE(MAX(id), 0) AS n FROM observations')).rows[0].n);
+  }
+
   async docFreq(term: string, cap: number): Promise<number> {
     const { rows } = await this.pool.query(`SELECT unnest(tsvector_to_array(to_tsvector('english', $1))) AS lexeme`, [term]);
     // A stop word of the english configuration matches nothing in the index.

@@ -20,6 +20,10 @@ export class SqliteTermCounter implements TermCounter {
     return this.db.prepare('SELECT COUNT(*) FROM observations').pluck().get() as number;
   }
 
+  newestId(): number {
+    return (this.db.prepare('SELECT MAX(id) FROM observations').pluck().get() as number | null) ?? 0;
+  }
+
   docFreq(term: string, cap: number, total: number): number {
     const phrase = `"${term}"`;
     const exactCap = Math.min(cap, this.exactUpTo);
@@ -37,8 +41,7 @@ export class SqliteTermCounter implements TermCounter {
     // Fewer matches than the sample: they are all of them.
     if (sample.hits < this.sampleHits) return Math.min(cap + 1, sample.hits);
     // The rows they span, from ids (a few deleted rows only lower the estimate a little).
-    const top = this.db.prepare('SELECT MAX(id) FROM observations').pluck().get() as number;
-    const estimate = Math.round((sample.hits / (top - sample.oldest + 1)) * total);
+    const estimate = Math.round((sample.hits / (this.newestId() - sample.oldest + 1)) * total);
     return Math.min(cap + 1, Math.max(exact, estimate));
   }
 }
