@@ -49,6 +49,11 @@ describe.each(BACKENDS)('$name store: rank limit', (backend) => {
       expect(await titles('widget flux')).toEqual(['Flux capacitor']);
     });
 
+    it('a date order is not ranked, so it keeps every word', async () => {
+      const res = await store.search.search({ query: 'widget flux', kinds: ['observations'], orderBy: 'date_desc', limit: 5 });
+      expect(res.observations.map((o) => o.title)).toContain('Note 79');
+    });
+
     it('ranks only the newest matches when every word is common', async () => {
       const found = await titles('widget');
       expect(found).toHaveLength(20);

@@ -172,7 +172,8 @@ export class PgSearchIndex implements SearchRepository {
     if (terms !== null && (!q.orderBy || q.orderBy === 'relevance')) {
       return this.rankedObservations(q, projects, terms, limit, offset);
     }
-    const tsq = terms && tsQueryOf(terms.match);
+    // The rank limit bounds ranking; a date order ranks nothing and keeps every (unpruned) word.
+    const tsq = terms && tsQueryOf(terms.terms.map((t) => t.term));
     const p = new Params();
     const cols = prefixed(OBS_COLS, 'o');
     let sql: string;

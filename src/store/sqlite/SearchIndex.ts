@@ -145,7 +145,8 @@ export class SearchIndex {
 
   private keywordObservations(q: SearchQuery, words: KeywordQuery, limit: number, offset: number): Observation[] {
     const f = observationFilters(q, 'o');
-    const match = matchTerms(words.match);
+    // The rank limit bounds ranking; a date order ranks nothing and keeps every (unpruned) word.
+    const match = matchTerms(words.terms);
     if (match === null) {
       const rows = this.db
         .prepare(
@@ -155,7 +156,7 @@ export class SearchIndex {
         .all(...f.params, limit, offset) as Record<string, unknown>[];
       return rows.map(toObservation);
     }
-    if (!q.orderBy || q.orderBy === 'relevance') return this.rankedObservations(q, words, match, limit, offset);
+    if (!q.orderBy || q.orderBy === 'relevance') return this.rankedObservations(q, words, matchTerms(words.match)!, limit, offset);
     const rows = this.db
       .prepare(
         `SELECT o.* FROM observations_fts JOIN observations o ON o.id = observations_fts.rowid
