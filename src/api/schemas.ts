@@ -351,6 +351,8 @@ export const hookPromptPayload = z.looseObject({
   prompt: z.string({ error: 'must be a string (the prompt)' }).max(16_000_000),
   prompt_id: identifier('prompt id').optional(),
 });
+/** POST /api/hooks/UserPromptSubmit/answer: the prompt's payload; `start_context` adds the project's context (the session's first prompt). */
+export const hookPromptAnswerBody = hookPromptPayload.extend({ start_context: z.boolean({ error: 'must be true or false' }).optional() });
 export const hookPreToolPayload = z.looseObject({ ...hookBase, tool_name: identifier('tool name'), tool_input: z.unknown().optional() });
 export const hookToolPayload = z
   .looseObject({

@@ -10,7 +10,7 @@ import { loadSettings } from '../config/SettingsManager.js';
 import type { ExportResponse, ImportResponse, QueueResponse, SearchResponse } from '../api/types.js';
 import { WorkerHttpError, WorkerUnreachableError } from '../api/workerClient.js';
 import type { UsageStats } from '../api/types.js';
-import { install, isInstalled, uninstall } from './install.js';
+import { HOOK_MODES, install, isInstalled, uninstall, type HookMode } from './install.js';
 import { follow, health, startWorker, stopWorker, workerBaseUrl, workerClient } from './workerControl.js';
 import { runDoctor } from './doctor.js';
 import { describeOutage, describeWorkerError, formatSearchTable, providerFixHint } from './format.js';
@@ -168,11 +168,11 @@ worker
 program
   .command('install')
   .description(`register claude-mem's hooks and MCP server with Claude Code (plugin in the data dir, settings.json)`)
-  .option('--hooks <mode>', 'auto (from `claude --version`), http, or command (one process per event, for old Claude Code)', 'auto')
+  .option('--hooks <mode>', 'auto (from `claude --version`); mcp (http hooks record, the MCP server answers), http (answers from a process), or command (a process per event, for old Claude Code)', 'auto')
   .option('--claude-bin <path>', 'the Claude Code executable whose version decides the hook type', 'claude')
   .action((opts: { hooks: string; claudeBin: string }) => {
-    if (!['auto', 'http', 'command'].includes(opts.hooks)) fail(`--hooks must be auto, http or command (got ${JSON.stringify(opts.hooks)})`);
-    const r = install({ packageRoot: pluginRoot, hooks: opts.hooks as 'auto' | 'http' | 'command', claudeBin: opts.claudeBin });
+    if (opts.hooks !== 'auto' && !HOOK_MODES.includes(opts.hooks as HookMode)) fail(`--hooks must be auto, ${HOOK_MODES.join(', ')} (got ${JSON.stringify(opts.hooks)})`);
+    const r = install({ packageRoot: pluginRoot, hooks: opts.hooks as 'auto' | HookMode, claudeBin: opts.claudeBin });
     console.log(r.changed ? `Registered the claude-mem plugin (${r.pluginDir}) in ${r.settingsFile}${r.backup ? ` (backup: ${r.backup})` : ''}` : `Already registered in ${r.settingsFile}`);
     console.log(`Hooks: ${r.hooks.mode} (${r.hooks.why}).`);
     console.log('Start a new Claude Code session to load the hooks and the mem-search MCP server.');

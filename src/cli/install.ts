@@ -1,15 +1,16 @@
 // `claude-mem install`: generates the plugin Claude Code loads into <data dir>/plugin/ (inside the
-// 0700 data dir: the hooks config names the worker's address, and will later carry a per-user
-// credential in an http hook header), then registers that directory in <config dir>/settings.json
-// as a local "directory" marketplace with the plugin enabled. Backup first, atomic writes,
-// unrelated keys untouched. See docs/capture.md.
+// 0700 data dir: the hooks config names the worker's address and carries the hooks' credential),
+// then registers that directory in <config dir>/settings.json as a local "directory" marketplace
+// with the plugin enabled. Backup first, atomic writes, unrelated keys untouched. See docs/capture.md.
 //
-// Hooks: every event except SessionStart and PreToolUse is an http hook posting Claude Code's
-// payload straight to the worker (no process per event). SessionStart stays a command hook: it
-// starts the worker and injects context (2.1.332 does not run an http SessionStart hook).
-// PreToolUse(Read) answers with memory (file context), which the hooks' credential cannot open: a
-// command hook asks for it with the worker token, after the worker proved it holds it. A Claude
-// Code too old for http hooks gets command hooks for every event.
+// Hooks: every event except SessionStart is an http hook posting Claude Code's payload straight to
+// the worker (no process per event). SessionStart stays a command hook: it starts the worker and
+// injects context (2.1.332 does not run an http SessionStart hook). The hooks that answer with
+// memory — UserPromptSubmit's recall, PreToolUse(Read)'s file context — need the worker token,
+// which the hooks' credential is not: on a current Claude Code they are `mcp_tool` hooks served by
+// the plugin's MCP server (already running, it proves the worker before sending the token), and
+// SessionStart(startup|resume|clear) runs in the background, its context coming with the first
+// prompt. Older releases get command hooks for those answers, or for every event.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -18,13 +19,24 @@ import { loadSettings } from '../config/SettingsManager.js';
 import { parseJsonText, writeFileAtomic } from '../lib/fsutil.js';
 import { TranscriptState } from '../capture/transcriptState.js';
 import { ensureWorkerToken } from '../config/workerToken.js';
+import { HOOK_TOOL } from '../mcp/hookTool.js';
 
 export const MARKETPLACE = 'claude-mem-local';
 export const PLUGIN_ID = `claude-mem@${MARKETPLACE}`;
 /** First Claude Code release with `type: "http"` hooks (changelog); 2.1.332 is the verified one. */
 export const MIN_HTTP_HOOKS_VERSION = '2.1.63';
+/** First release with `type: "mcp_tool"` hooks (the hooks reference gained them in April 2026); 2.1.332 is the verified one. */
+export const MIN_MCP_TOOL_HOOKS_VERSION = '2.1.118';
 
-export type HookMode = 'http' | 'command';
+/**
+ * mcp: http hooks record, mcp_tool hooks answer with memory; http: http hooks record, command hooks
+ * answer; command: a process per event.
+ */
+export type HookMode = 'mcp' | 'http' | 'command';
+export const HOOK_MODES: readonly HookMode[] = ['mcp', 'http', 'command'];
+/** The plugin's MCP server as Claude Code names it (`plugin:<plugin>:<server>`), and its tool for hooks. */
+export const MCP_SERVER_KEY = 'mem-search';
+const MCP_HOOK_SERVER = `plugin:claude-mem:${MCP_SERVER_KEY}`;
 /** The events the worker receives, and the http hook timeout (seconds) for each. */
 // Short: the worker answers in milliseconds, and what a hung worker misses is recovered from the
 // transcript; a long timeout would only make a hung worker slow Claude Code down.
@@ -46,9 +58,8 @@ const COMMAND_BUNDLES: Record<string, string> = {
   SessionEnd: 'session-end',
 };
 
-/** Always command hooks: their answer is memory, so they need the worker token (see above). */
-// Hooks that answer with memory need the full token and a verified worker: command hooks, always.
-const COMMAND_ONLY = new Set(['PreToolUse', 'UserPromptSubmit']);
+/** Hooks whose answer is memory: they need the worker token and a verified worker (see above). */
+const ANSWERING = new Set(['PreToolUse', 'UserPromptSubmit']);
 
 type Json = Record<string, unknown>;
 
@@ -105,10 +116,13 @@ export interface HookChoice {
 export function chooseHookMode(requested: 'auto' | HookMode, claudeVersion: string | null): HookChoice {
   if (requested !== 'auto') return { mode: requested, claudeVersion, why: `--hooks ${requested}` };
   if (claudeVersion === null) {
-    return { mode: 'http', claudeVersion, why: `Claude Code's version could not be read (\`claude --version\`); assuming a current one. If hooks do not fire, run \`claude-mem install --hooks command\`` };
+    return { mode: 'mcp', claudeVersion, why: `Claude Code's version could not be read (\`claude --version\`); assuming a current one. If hooks do not fire, run \`claude-mem install --hooks command\`` };
   }
   const v = parseVersion(claudeVersion)!;
-  if (versionAtLeast(v, MIN_HTTP_HOOKS_VERSION)) return { mode: 'http', claudeVersion, why: `Claude Code ${claudeVersion} supports http hooks` };
+  if (versionAtLeast(v, MIN_MCP_TOOL_HOOKS_VERSION)) return { mode: 'mcp', claudeVersion, why: `Claude Code ${claudeVersion} supports http and mcp_tool hooks` };
+  if (versionAtLeast(v, MIN_HTTP_HOOKS_VERSION)) {
+    return { mode: 'http', claudeVersion, why: `Claude Code ${claudeVersion} supports http hooks; memory answers need a process until ${MIN_MCP_TOOL_HOOKS_VERSION} (mcp_tool hooks). Upgrade Claude Code, then run install again` };
+  }
   return { mode: 'command', claudeVersion, why: `Claude Code ${claudeVersion} is older than ${MIN_HTTP_HOOKS_VERSION} (no http hooks): one process per event. Upgrade Claude Code, then run install again` };
 }
 
@@ -134,24 +148,49 @@ const quote = (p: string) => `"${p.replace(/(["\\$`])/g, '\\$1')}"`;
  * into logs; the file is readable by the user alone.
  */
 export function hooksConfig(packageRoot: string, mode: HookMode, addr: { host: string; port: number }, hookCredential?: string): Json {
-  const command = (event: string, timeout: number) => ({
+  const command = (event: string, timeout: number, args = '') => ({
     type: 'command',
-    command: `node ${quote(path.join(packageRoot, 'dist', 'hooks', `${COMMAND_BUNDLES[event]}.cjs`))}`,
+    command: `node ${quote(path.join(packageRoot, 'dist', 'hooks', `${COMMAND_BUNDLES[event]}.cjs`))}${args}`,
     timeout,
   });
-  const entry = (event: string) =>
-    mode === 'http' && !COMMAND_ONLY.has(event)
-      ? {
-          type: 'http',
-          url: hookUrl(addr.host, addr.port, event),
-          timeout: HTTP_EVENTS[event],
-          ...(hookCredential ? { headers: { Authorization: `Bearer ${hookCredential}` } } : {}),
-        }
-      : command(event, HTTP_EVENTS[event]);
-  const hooks: Json = { SessionStart: [{ hooks: [command('SessionStart', 10)] }] };
+  const http = (event: string) => ({
+    type: 'http',
+    url: hookUrl(addr.host, addr.port, event),
+    timeout: HTTP_EVENTS[event],
+    ...(hookCredential ? { headers: { Authorization: `Bearer ${hookCredential}` } } : {}),
+  });
+  // Claude Code fills `${…}` from the hook's payload; the first prompt may wait for a worker that
+  // SessionStart is still starting, hence its longer timeout.
+  const answer = (event: string, input: Json) => ({
+    type: 'mcp_tool',
+    server: MCP_HOOK_SERVER,
+    tool: HOOK_TOOL,
+    input: { event, session_id: '${session_id}', cwd: '${cwd}', ...input },
+    timeout: event === 'UserPromptSubmit' ? 8 : 5,
+  });
+  const handlers = (event: string): Json[] => {
+    if (mode === 'command') return [command(event, HTTP_EVENTS[event])];
+    if (!ANSWERING.has(event)) return [http(event)];
+    if (mode === 'http') return [command(event, HTTP_EVENTS[event])];
+    // mcp: the prompt is recorded by its http hook, answered by the MCP server; Read only answered.
+    return event === 'UserPromptSubmit'
+      ? [http(event), answer(event, { prompt: '${prompt}' })]
+      : [answer(event, { tool_name: '${tool_name}', file_path: '${tool_input.file_path}' })];
+  };
+  const hooks: Json = {
+    SessionStart:
+      mode === 'mcp'
+        ? [
+            // In the background: the context comes with the session's first prompt (hookTool.ts).
+            { matcher: 'startup|resume|clear', hooks: [{ ...command('SessionStart', 10, ' --context-on-first-prompt'), async: true }] },
+            // Compaction can happen mid-turn, with no prompt to carry the context: it waits for it.
+            { matcher: 'compact', hooks: [command('SessionStart', 10)] },
+          ]
+        : [{ hooks: [command('SessionStart', 10)] }],
+  };
   for (const event of Object.keys(HTTP_EVENTS)) {
     const matcher = event === 'PreToolUse' ? 'Read' : event.startsWith('PostToolUse') ? '*' : undefined;
-    hooks[event] = [{ ...(matcher ? { matcher } : {}), hooks: [entry(event)] }];
+    hooks[event] = [{ ...(matcher ? { matcher } : {}), hooks: handlers(event) }];
   }
   return { hooks };
 }
@@ -195,7 +234,7 @@ export function writePlugin(packageRoot: string, mode: HookMode, addr = workerAd
   changed = writeJson(path.join(dir, 'hooks', 'hooks.json'), hooksConfig(packageRoot, mode, addr, hookCredential)) || changed;
   changed =
     writeJson(path.join(dir, '.mcp.json'), {
-      mcpServers: { 'mem-search': { command: 'node', args: [path.join(packageRoot, 'dist', 'mcp', 'mcp-server.js')] } },
+      mcpServers: { [MCP_SERVER_KEY]: { command: 'node', args: [path.join(packageRoot, 'dist', 'mcp', 'mcp-server.js')] } },
     }) || changed;
   return changed;
 }
@@ -303,7 +342,7 @@ export function isInstalled(packageRoot?: string): InstallStatus {
     (Array.isArray(groups) ? groups : []).flatMap((g) => ((g as { hooks?: unknown[] }).hooks ?? []) as Array<{ type?: string; url?: string; command?: string }>),
   );
   const urls = entries.filter((e) => e.type === 'http').map((e) => e.url ?? '');
-  out.mode = urls.length ? 'http' : 'command';
+  out.mode = entries.some((e) => e.type === 'mcp_tool') ? 'mcp' : urls.length ? 'http' : 'command';
   const { host, port } = workerAddress();
   const wantPrefix = hookUrl(host, port, '');
   const wrong = urls.filter((u) => !u.startsWith(wantPrefix));

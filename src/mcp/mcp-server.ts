@@ -14,6 +14,8 @@ import { loadSettings } from '../config/SettingsManager.js';
 import { DATE_BOUND_HELP, parseDateBound } from '../lib/dateRange.js';
 import { OBSERVATION_TYPES, type ForgetReceipt, type Observation, type PromptRow, type Summary, type TimelineItem } from '../api/types.js';
 import { createWorkerClient, WorkerHttpError, WorkerUnreachableError, type WorkerClient } from '../api/workerClient.js';
+import { provenConnection, type ProvenConnection } from '../api/provenConnection.js';
+import { registerHookTool } from './hookTool.js';
 
 const SERVER_NAME = 'claude-mem';
 const START_HINT = 'Start it with `claude-mem worker start` (or `npm run worker:start` in the claude-mem checkout).';
@@ -97,11 +99,14 @@ export interface McpServerDeps {
   /** Called when the worker does not answer; resolves true once it is up. */
   startWorker?: () => Promise<boolean>;
   version?: string;
+  /** The hook tool's proven connection (default: a new one to the client's worker). */
+  hookConnection?: ProvenConnection;
 }
 
 export function createMcpServer(deps: McpServerDeps): McpServer {
   const server = new McpServer({ name: SERVER_NAME, version: deps.version ?? '0.0.0' });
   const call = workerCaller(deps);
+  registerHookTool(server, { worker: deps.hookConnection ?? provenConnection(deps.client.baseUrl), log: (m) => logError(m) });
 
   server.registerTool(
     'search',
@@ -433,8 +438,11 @@ export async function main(): Promise<void> {
   console.log = (...args: unknown[]) => console.error(...args);
   console.info = (...args: unknown[]) => console.error(...args);
   const client = createWorkerClient(workerAddress());
-  const server = createMcpServer({ client, startWorker: makeWorkerStarter(client), version: packageVersion() });
+  const hookConnection = provenConnection(client.baseUrl);
+  const server = createMcpServer({ client, startWorker: makeWorkerStarter(client), version: packageVersion(), hookConnection });
   await server.connect(new StdioServerTransport());
+  // The session's first prompt asks at once; prove the worker before it does.
+  hookConnection.warm();
   logInfo(`ready; worker at ${client.baseUrl}`);
 }
 

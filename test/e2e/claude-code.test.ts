@@ -115,9 +115,9 @@ function memEnv(h: Home): Record<string, string> {
 
 /**
  * `claude-mem install` with the same clean environment Claude Code gets; the hook type comes from
- * the pinned CLI's version (http for 2.1.332) unless `hooks` forces one.
+ * the pinned CLI's version (mcp for 2.1.332) unless `hooks` forces one.
  */
-function installPlugin(env: Record<string, string>, hooks: 'auto' | 'http' | 'command' = 'auto'): string {
+function installPlugin(env: Record<string, string>, hooks: 'auto' | 'mcp' | 'http' | 'command' = 'auto'): string {
   const r = spawnSync(process.execPath, [CLI_SCRIPT, 'install', '--claude-bin', BIN, '--hooks', hooks], { env, encoding: 'utf8', timeout: 30_000 });
   if (r.status !== 0) throw new Error(`claude-mem install failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
   return r.stdout;
@@ -198,7 +198,7 @@ describe.skipIf(!CAN_RUN)('real Claude Code CLI end to end', () => {
     else for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  describe('with the plugin installed and the worker started by SessionStart', () => {
+  describe('with the plugin installed and the worker started by SessionStart (in the background)', () => {
     let h: Home;
     let project: string;
     let env: Record<string, string>;
@@ -246,15 +246,17 @@ describe.skipIf(!CAN_RUN)('real Claude Code CLI end to end', () => {
       expect(settings.enabledPlugins['claude-mem@claude-mem-local']).toBe(true);
       // Only the user can read it (it names the worker, and later its credential).
       expect(fs.statSync(plugin).mode & 0o077).toBe(0);
-      // http hooks to the configured (non-default) port for every capture event (SessionStart,
-      // UserPromptSubmit and PreToolUse(Read), whose answers are memory, are command hooks).
+      // http hooks to the configured (non-default) port record every event but SessionStart; the
+      // answers that are memory (UserPromptSubmit, PreToolUse(Read)) come from the plugin's MCP
+      // server as mcp_tool hooks; SessionStart(startup) is a command hook in the background.
       const hooks = registeredHooks(h);
       expect(h.port).not.toBe(37777);
-      expect(hooks.UserPromptSubmit[0].hooks[0]).toMatchObject({ type: 'command' });
-      for (const event of ['PostToolUse', 'PostToolUseFailure', 'Stop', 'SessionEnd']) {
+      for (const event of ['UserPromptSubmit', 'PostToolUse', 'PostToolUseFailure', 'Stop', 'SessionEnd']) {
         expect(hooks[event][0].hooks[0]).toMatchObject({ type: 'http', url: `http://127.0.0.1:${h.port}/api/hooks/${event}` });
       }
-      expect(hooks.SessionStart[0].hooks[0]).toMatchObject({ type: 'command', command: `node "${path.join(ROOT, 'dist/hooks/session-start.cjs')}"` });
+      expect(hooks.UserPromptSubmit[0].hooks[1]).toMatchObject({ type: 'mcp_tool', server: 'plugin:claude-mem:mem-search', tool: 'hook_context' });
+      expect(hooks.PreToolUse[0].hooks[0]).toMatchObject({ type: 'mcp_tool', server: 'plugin:claude-mem:mem-search', tool: 'hook_context' });
+      expect(hooks.SessionStart[0].hooks[0]).toMatchObject({ type: 'command', async: true, command: `node "${path.join(ROOT, 'dist/hooks/session-start.cjs')}" --context-on-first-prompt` });
       const mcp = JSON.parse(fs.readFileSync(path.join(plugin, '.mcp.json'), 'utf8'));
       expect(mcp.mcpServers['mem-search'].args).toEqual([path.join(ROOT, 'dist/mcp/mcp-server.js')]);
     });
@@ -340,7 +342,7 @@ describe.skipIf(!CAN_RUN)('real Claude Code CLI end to end', () => {
       }
     }, 90_000);
 
-    it('session 2: SessionStart injects session 1, and the mem-search MCP tool answers from memory', async () => {
+    it("session 2: session 1's context comes with the first prompt, and the mem-search MCP tool answers from memory", async () => {
       expect(session1Id, 'session 1 must have run').not.toBe('');
       const before = main.requests.length;
       main.reset([
@@ -357,7 +359,7 @@ describe.skipIf(!CAN_RUN)('real Claude Code CLI end to end', () => {
       expect(reqs.map((r) => r.kind)).toEqual(['main', 'main', 'main']);
       expect(sessionIdOf(reqs[0])).not.toBe(session1Id);
 
-      // Context injection at SessionStart, in the very first request.
+      // The project's context, in the very first request (with the first prompt: SessionStart ran in the background).
       const first = bodyText(reqs[0]);
       expect(first).toContain('<claude-mem-context>');
       for (const title of ['E2E Read ok app.ts', 'E2E Bash failed cat missing-zebra.txt', 'E2E Write ok NOTES.md']) {
@@ -421,7 +423,7 @@ describe.skipIf(!CAN_RUN)('real Claude Code CLI end to end', () => {
   // ---- nothing lost: the worker misses events, the transcript fills the gap (issue 13) ----------
 
   /** A home with the memory agent's gateway in DATA_DIR/.env and the plugin installed. */
-  async function memoryHome(script: ScriptStep[], opts: { beforeStep?: (step: number) => Promise<void>; hooks?: 'http' | 'command' } = {}) {
+  async function memoryHome(script: ScriptStep[], opts: { beforeStep?: (step: number) => Promise<void>; hooks?: 'mcp' | 'http' | 'command' } = {}) {
     const h = await makeHome();
     started.push(h);
     const gateway = await startFakeAnthropic({ handler: memoryAgentReply });
@@ -521,11 +523,16 @@ describe.skipIf(!CAN_RUN)('real Claude Code CLI end to end', () => {
       expect(prompts).toEqual(expect.arrayContaining([expect.objectContaining({ prompt_text: 'Document greet() in docs/NOTES.md', content_session_id: session1 })]));
     }, 120_000);
 
-    it('command-hook fallback (Claude Code too old for http hooks) still captures every tool call', async () => {
+    it.each([
+      ['http', 'Claude Code 2.1.63–2.1.117: http hooks record, command hooks answer'],
+      ['command', 'Claude Code too old for http hooks: a command hook per event'],
+    ] as const)('%s-hook fallback (%s) still captures every tool call', async (mode, _why) => {
       const project = makeProject();
-      const ctx = await memoryHome(fiveTools(project), { hooks: 'command' });
+      const ctx = await memoryHome(fiveTools(project), { hooks: mode });
       const hooks = registeredHooks(ctx.h);
-      expect(Object.values(hooks).every((groups) => groups[0].hooks[0].type === 'command')).toBe(true);
+      const types = new Set(Object.values(hooks).flatMap((groups) => groups.flatMap((g) => g.hooks.map((x) => x.type))));
+      expect([...types].sort()).toEqual(mode === 'http' ? ['command', 'http'] : ['command']);
+      expect(hooks.UserPromptSubmit[0].hooks[0].type).toBe('command');
       const run = await runClaude({ bin: BIN, cwd: project, prompt: 'Document greet() in docs/NOTES.md', env: ctx.env });
       expect(run.code, describeRun(run)).toBe(0);
       expect(await drainedTitles(ctx.url, 5)).toEqual(FIVE_TITLES);

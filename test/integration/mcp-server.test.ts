@@ -179,10 +179,10 @@ describe('MCP server (stdio, official client) against a real worker', () => {
     for (const dir of [dataDir, ...extraDirs]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('lists the three tools with descriptions that teach the workflow', async () => {
+  it('lists the tools, with descriptions that teach the workflow', async () => {
     const { tools } = await mcp.client.listTools();
     const names = tools.map((t) => t.name).sort();
-    expect(names).toEqual(['forget', 'get_observations', 'search', 'timeline']);
+    expect(names).toEqual(['forget', 'get_observations', 'hook_context', 'search', 'timeline']);
     const search = tools.find((t) => t.name === 'search')!;
     expect(search.description).toMatch(/timeline/);
     expect(search.description).toMatch(/get_observations/);
@@ -274,6 +274,64 @@ describe('MCP server (stdio, official client) against a real worker', () => {
     });
     expect(tooManyIds.isError).toBe(true);
     expect(text(tooManyIds)).toMatch(/50/);
+  });
+
+  it("hook_context answers the mcp_tool hooks: the project's context with a session's first prompt only, then recall; file context on Read", async () => {
+    // A project dir named like the seeded project, with the file its observations read (older than them).
+    const cwd = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'claude-mem-mcp-hook-')), 'mcp-test');
+    extraDirs.push(path.dirname(cwd));
+    fs.mkdirSync(path.join(cwd, 'src'), { recursive: true });
+    fs.writeFileSync(path.join(cwd, 'src/parser.ts'), 'export {};\n');
+    fs.utimesSync(path.join(cwd, 'src/parser.ts'), new Date(Date.UTC(2026, 10, 19)), new Date(Date.UTC(2026, 10, 19)));
+    const hook = async (args: Record<string, string>) => {
+      const res = await mcp.client.callTool({ name: 'hook_context', arguments: { session_id: 'hook-sess-1', cwd, ...args } });
+      expect(res.isError, text(res)).toBeFalsy();
+      return JSON.parse(text(res)) as { hookSpecificOutput?: { hookEventName: string; additionalContext: string } };
+    };
+    const first = await hook({ event: 'UserPromptSubmit', prompt: 'why did the parser crash on empty output?' });
+    expect(first.hookSpecificOutput?.hookEventName).toBe('UserPromptSubmit');
+    // The session's context (SessionStart ran in the background without it), then the prompt's recall.
+    expect(first.hookSpecificOutput?.additionalContext).toMatch(/^<claude-mem-context>/);
+    expect(first.hookSpecificOutput?.additionalContext).toContain('Added CSV export to the viewer');
+    expect(first.hookSpecificOutput?.additionalContext).toContain('Parser crashed on empty tool output');
+    // The next prompt of the same session: no second copy of the context.
+    const second = await hook({ event: 'UserPromptSubmit', prompt: 'and the CSV export?' });
+    expect(JSON.stringify(second)).not.toContain('Chose bm25 ranking');
+    const read = await hook({ event: 'PreToolUse', tool_name: 'Read', file_path: path.join(cwd, 'src/parser.ts') });
+    expect(read.hookSpecificOutput).toMatchObject({ hookEventName: 'PreToolUse' });
+    expect(read.hookSpecificOutput?.additionalContext).toContain('earlier observations about parser.ts');
+    expect(await hook({ event: 'PreToolUse', tool_name: 'Read', file_path: path.join(cwd, 'src/none.ts') })).toEqual({});
+    // It only reads: no prompt was recorded for the session.
+    const prompts = (await (await fetch(`http://127.0.0.1:${port}/api/prompts?limit=50`, { headers: auth(port) })).json()) as { prompts: Array<{ content_session_id: string }> };
+    expect(prompts.prompts.filter((p) => p.content_session_id === 'hook-sess-1')).toEqual([]);
+  });
+
+  it('hook_context with no worker answers {} at once for a Read, and the first prompt waits for a worker that is starting', async () => {
+    const otherDir = fs.mkdtempSync(path.join(os.tmpdir(), 'claude-mem-mcp-hookwait-'));
+    extraDirs.push(otherDir);
+    const otherPort = await freePort();
+    const env = testEnv(otherPort, otherDir);
+    // The token exists before the worker runs (install creates it), as on a real machine.
+    const install = spawn(process.execPath, [CLI_JS, 'install', '--hooks', 'mcp'], { env: { ...env, HOME: otherDir, CLAUDE_CONFIG_DIR: path.join(otherDir, '.claude') }, stdio: 'ignore' });
+    await new Promise((r) => install.once('exit', r));
+    const other = await connectMcp(env);
+    try {
+      const t0 = Date.now();
+      const read = await other.client.callTool({ name: 'hook_context', arguments: { event: 'PreToolUse', session_id: 's', cwd: otherDir, tool_name: 'Read', file_path: '/etc/hostname' } });
+      expect(text(read)).toBe('{}');
+      expect(Date.now() - t0).toBeLessThan(1500);
+      // The first prompt of a session while SessionStart is still bringing the worker up.
+      const pending = other.client.callTool({ name: 'hook_context', arguments: { event: 'UserPromptSubmit', session_id: 's', cwd: otherDir, prompt: 'hello' } });
+      await new Promise((r) => setTimeout(r, 300));
+      const w = spawn(process.execPath, [WORKER_JS], { env, stdio: 'ignore' });
+      extraPids.push(w.pid!);
+      const answer = JSON.parse(text(await pending)) as { hookSpecificOutput?: { additionalContext: string } };
+      // The worker's answer, not a timeout: an empty store's context says memory starts now.
+      expect(answer.hookSpecificOutput?.additionalContext).toMatch(/No memory for claude-mem-mcp-hookwait-\w+ yet/);
+      expect(other.stderr()).not.toMatch(/hook_context UserPromptSubmit/);
+    } finally {
+      await other.client.close().catch(() => {});
+    }
   });
 
   it('starts the worker itself when nothing answers, then serves the call', async () => {

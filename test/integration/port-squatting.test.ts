@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { provenConnection } from '../../src/api/provenConnection.js';
 import { createWorkerClient, WorkerImpostorError } from '../../src/api/workerClient.js';
 import { readHookCredential, readWorkerToken } from '../../src/config/workerToken.js';
 import { freePort, startWorker, tempDir, testEnv } from '../helpers/worker.js';
@@ -115,6 +116,24 @@ describe('a listener squatting the worker port', () => {
       if (saved === undefined) delete process.env.CLAUDE_MEM_DATA_DIR;
       else process.env.CLAUDE_MEM_DATA_DIR = saved;
     }
+    expect(tokenSent()).toEqual([]);
+  });
+
+  it("the MCP server's proven connection (mcp_tool hooks) refuses it before sending the token", async () => {
+    const saved = process.env.CLAUDE_MEM_DATA_DIR;
+    process.env.CLAUDE_MEM_DATA_DIR = dataDir;
+    const before = seen.length;
+    try {
+      const conn = provenConnection(`http://127.0.0.1:${port}`);
+      await expect(conn.request('POST', '/api/hooks/PreToolUse', { session_id: 'sq', cwd: dataDir, tool_name: 'Read', tool_input: { file_path: '/a.ts' } })).rejects.toBeInstanceOf(
+        WorkerImpostorError,
+      );
+    } finally {
+      if (saved === undefined) delete process.env.CLAUDE_MEM_DATA_DIR;
+      else process.env.CLAUDE_MEM_DATA_DIR = saved;
+    }
+    // It was challenged, and asked nothing else.
+    expect(seen.slice(before).map((s) => s.url)).toEqual(['/api/auth/prove']);
     expect(tokenSent()).toEqual([]);
   });
 

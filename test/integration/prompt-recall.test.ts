@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { hookCredentialPath } from '../../src/worker/auth.js';
-import { postJson, startWorker, type WorkerHandle } from '../helpers/worker.js';
+import { getJson, postJson, startWorker, type WorkerHandle } from '../helpers/worker.js';
 
 const CWD = '/home/user/recall-project';
 const PROJECT = 'recall-project';
@@ -91,4 +91,31 @@ it('memory that carries instructions or fence tags comes back only as inert text
   expect(text.match(/<\/claude-mem-context>/g)).toHaveLength(1);
   expect(text.endsWith('</claude-mem-context>')).toBe(true);
   expect(text).not.toMatch(/<system-reminder>/);
+});
+
+it("the MCP server's answer route (mcp_tool hooks) recalls without recording, adds the start context once asked, and is closed to the hooks' credential", async () => {
+  const ask = (body: object) => postJson<{ hookSpecificOutput?: { additionalContext: string } }>(`${w.url}/api/hooks/UserPromptSubmit/answer`, { session_id: 'session-answer', cwd: CWD, ...body });
+  const plain = await ask({ prompt: 'How does the staging deploy handle migrations?' });
+  expect(plain.status).toBe(200);
+  expect(plain.body.hookSpecificOutput?.additionalContext).toContain('Staging deploy retries migrations');
+  // A prompt that recalls nothing gets nothing, unless the start context is asked for.
+  expect((await ask({ prompt: 'ok' })).body).toEqual({});
+  const first = await ask({ prompt: 'ok', start_context: true });
+  expect(first.body.hookSpecificOutput?.additionalContext).toMatch(/^<claude-mem-context>/);
+  expect(first.body.hookSpecificOutput?.additionalContext).toContain('Deploy to staging uses blue-green');
+  // Recording is the http hook's job: this route stored no prompt.
+  const { prompts } = await getJson<{ prompts: Array<{ content_session_id: string }> }>(`${w.url}/api/prompts?limit=100`);
+  expect(prompts.filter((p) => p.content_session_id === 'session-answer')).toEqual([]);
+
+  const cred = fs.readFileSync(hookCredentialPath(w.dataDir), 'utf8').trim();
+  const res = await fetch(`${w.url}/api/hooks/UserPromptSubmit/answer`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${cred}` },
+    body: JSON.stringify({ session_id: 'session-cred', cwd: CWD, prompt: 'How does the staging deploy handle migrations?', start_context: true }),
+  });
+  expect(res.status).toBe(403);
+  expect(await res.text()).not.toContain('Staging deploy');
+  const bad = await ask({ prompt: 'x', start_context: 'yes' });
+  expect(bad.status).toBe(400);
+  expect(JSON.stringify(bad.body)).toMatch(/start_context/);
 });

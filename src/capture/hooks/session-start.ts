@@ -1,5 +1,7 @@
 // SessionStart: make sure the worker runs (start it detached if not), then inject the project's
 // memory. Bounded: if the worker is not up in time, the session starts without context.
+// --context-on-first-prompt: the hook runs in the background (async) and the context comes with
+// the session's first prompt instead (mcp hooks, cli/install.ts); it only starts and registers.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,6 +14,7 @@ import { authed, impostorMessage, verifyTarget } from './verified.js';
 import { WorkerUnreachable, markOnline, request, runHook, workerTarget, type WorkerTarget } from './hook-io.js';
 
 const START_WAIT_MS = 4000;
+const CONTEXT_ON_FIRST_PROMPT = process.argv.includes('--context-on-first-prompt');
 
 async function healthy(target: WorkerTarget): Promise<boolean> {
   try {
@@ -86,6 +89,10 @@ void runHook(
       transcript_path: input.transcript_path,
       source: input.source,
     }).catch(() => undefined);
+    if (CONTEXT_ON_FIRST_PROMPT) {
+      await started;
+      return {};
+    }
     const [res] = await Promise.all([authed(target, 'GET', `/api/context/inject?cwd=${encodeURIComponent(input.cwd)}`), started]);
     if (res.status !== 200 || !res.text) return {};
     return { hookSpecificOutput: { hookEventName: 'SessionStart', additionalContext: res.text } };

@@ -14,6 +14,7 @@ import {
   fileContextQuery,
   hookEndPayload,
   hookPreToolPayload,
+  hookPromptAnswerBody,
   hookPromptPayload,
   hookSessionStartPayload,
   hookStopPayload,
@@ -25,7 +26,7 @@ import {
 } from '../../api/schemas.js';
 import type { WorkerDeps } from '../WorkerDeps.js';
 import { fileContext } from '../../recall/fileContext.js';
-import { projectScope } from '../../recall/contextService.js';
+import { buildContext, projectScope } from '../../recall/contextService.js';
 import { GivenObservations, promptRecall, promptRecallOptions } from '../../recall/promptRecall.js';
 import { boundToJsonSize } from '../../capture/bound.js';
 import { TranscriptReconciler } from '../../capture/reconcile.js';
@@ -88,23 +89,36 @@ export function sessionRoutes(deps: WorkerDeps): Hono {
     return c.json({});
   });
 
+  /** Prompt-time recall for a session's prompt (never an observation it was already given), plus the project's context on request. */
+  const promptAnswer = async (b: { session_id: string; cwd: string; prompt: string }, withContext: boolean) => {
+    const s = deps.settings();
+    if (isExcludedProject(b.cwd, s.CLAUDE_MEM_EXCLUDED_PROJECTS)) return {};
+    const scope = projectScope({ cwd: b.cwd });
+    const [context, r] = await Promise.all([
+      withContext ? buildContext(deps.store, s, scope) : '',
+      s.CLAUDE_MEM_PROMPT_RECALL === 'true' ? promptRecall(deps.store, { prompt: stripPrivate(b.prompt), projects: scope.projects, given: given.of(b.session_id) }, promptRecallOptions(s)) : null,
+    ]);
+    if (r?.text) given.add(b.session_id, r.observations.map((o) => o.id));
+    const text = [context, r?.text].filter(Boolean).join('\n\n');
+    return text ? { hookSpecificOutput: { hookEventName: 'UserPromptSubmit', additionalContext: text } } : {};
+  };
+
   app.post('/api/hooks/UserPromptSubmit', async (c) => {
     const b = await parseEdgeBody(c, hookPromptPayload);
     void inOrder(b.session_id, 'UserPromptSubmit', () =>
       deps.sessions.initSession({ sessionId: b.session_id, cwd: b.cwd, prompt: b.prompt, promptKey: b.prompt_id }),
     );
-    // Prompt-time recall: what memory has on this prompt, if anything, as the hook's output.
-    const s = deps.settings();
     // Recall reads memory: only for the full token (the command hook), never for the hooks' credential.
-    if (requestScope(c) !== 'full' || s.CLAUDE_MEM_PROMPT_RECALL !== 'true' || isExcludedProject(b.cwd, s.CLAUDE_MEM_EXCLUDED_PROJECTS)) return c.json({});
-    const r = await promptRecall(
-      deps.store,
-      { prompt: stripPrivate(b.prompt), projects: projectScope({ cwd: b.cwd }).projects, given: given.of(b.session_id) },
-      promptRecallOptions(s),
-    );
-    if (!r.text) return c.json({});
-    given.add(b.session_id, r.observations.map((o) => o.id));
-    return c.json({ hookSpecificOutput: { hookEventName: 'UserPromptSubmit', additionalContext: r.text } });
+    return c.json(requestScope(c) === 'full' ? await promptAnswer(b, false) : {});
+  });
+
+  // What UserPromptSubmit adds, recording nothing: asked by the plugin's MCP server (an mcp_tool
+  // hook) while the http hook records the prompt. `start_context`: the session's first prompt also
+  // carries the project's context, because SessionStart(startup) runs in the background then.
+  // Not a hook route: the full token only.
+  app.post('/api/hooks/UserPromptSubmit/answer', async (c) => {
+    const b = await parseEdgeBody(c, hookPromptAnswerBody);
+    return c.json(await promptAnswer(b, b.start_context === true));
   });
 
   app.post('/api/hooks/PreToolUse', async (c) => {

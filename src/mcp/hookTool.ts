@@ -1,0 +1,87 @@
+// The memory a hook adds, served to Claude Code's `mcp_tool` hooks by the plugin's MCP server: the
+// process is already running for the session, so UserPromptSubmit and PreToolUse(Read) cost an
+// RPC instead of a Node process each. The token goes only over a connection on which the worker
+// proved it holds it (api/provenConnection.ts). Read-only on purpose: the model can call this tool
+// too, so it records nothing (the http hooks record the same events) and answers only what search
+// would.
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import type { ProvenConnection } from '../api/provenConnection.js';
+import { WorkerImpostorError, WorkerUnreachableError } from '../api/workerClient.js';
+
+export const HOOK_TOOL = 'hook_context';
+
+/** What the hooks pass (`${…}` fields of Claude Code's payload); the worker validates each at its edge. */
+const hookShape = {
+  event: z.enum(['UserPromptSubmit', 'PreToolUse']),
+  session_id: z.string(),
+  cwd: z.string(),
+  prompt: z.string().optional(),
+  tool_name: z.string().optional(),
+  file_path: z.string().optional(),
+};
+type HookArgs = z.infer<z.ZodObject<typeof hookShape>>;
+
+const DESCRIPTION =
+  "Called by claude-mem's own hooks, not needed by you: the memory a prompt or a file Read brings back, as hook output JSON. To look something up, use search.";
+
+const REQUEST_TIMEOUT_MS = 3000;
+/** How long a session's first prompt waits for the worker that SessionStart starts in the background. */
+const FIRST_PROMPT_WAIT_MS = 4000;
+
+export interface HookToolDeps {
+  worker: ProvenConnection;
+  log: (message: string) => void;
+  /** Between attempts while the first prompt waits for the worker (tests shorten it). */
+  retryMs?: number;
+}
+
+export function registerHookTool(server: McpServer, deps: HookToolDeps): void {
+  // Sessions this Claude Code process has answered a prompt for: the first one also brings the
+  // project's context (SessionStart(startup) does not wait for it). /clear starts a new id.
+  const answered = new Set<string>();
+  const ask = (a: HookArgs) =>
+    a.event === 'UserPromptSubmit'
+      ? deps.worker.request(
+          'POST',
+          '/api/hooks/UserPromptSubmit/answer',
+          { session_id: a.session_id, cwd: a.cwd, prompt: a.prompt ?? '', start_context: !answered.has(a.session_id) },
+          REQUEST_TIMEOUT_MS,
+        )
+      : deps.worker.request(
+          'POST',
+          '/api/hooks/PreToolUse',
+          { session_id: a.session_id, cwd: a.cwd, tool_name: a.tool_name ?? '', tool_input: { file_path: a.file_path ?? '' } },
+          REQUEST_TIMEOUT_MS,
+        );
+  // Only a session's first prompt waits for the worker: later hooks of a stopped worker answer at once.
+  const askWaiting = async (a: HookArgs) => {
+    const until = a.event === 'UserPromptSubmit' && !answered.has(a.session_id) ? Date.now() + FIRST_PROMPT_WAIT_MS : 0;
+    for (;;) {
+      try {
+        return await ask(a);
+      } catch (err) {
+        if (!(err instanceof WorkerUnreachableError) || Date.now() >= until) throw err;
+        await new Promise((r) => setTimeout(r, deps.retryMs ?? 100));
+      }
+    }
+  };
+
+  server.registerTool(HOOK_TOOL, { title: 'Memory for a hook', description: DESCRIPTION, inputSchema: hookShape }, async (a) => {
+    try {
+      const res = await askWaiting(a);
+      if (res.status !== 200) throw new Error(`the worker answered ${res.status}: ${res.text.slice(0, 300)}`);
+      if (a.event === 'UserPromptSubmit') answered.add(a.session_id);
+      const hso = (JSON.parse(res.text) as { hookSpecificOutput?: unknown }).hookSpecificOutput;
+      return hookOutput(hso ? { hookSpecificOutput: hso } : {});
+    } catch (err) {
+      // Never an MCP error, which Claude Code would only note. The user hears of an impostor, though.
+      if (err instanceof WorkerImpostorError) return hookOutput({ systemMessage: `claude-mem: WARNING — ${err.message}. No memory was loaded.` });
+      deps.log(`${HOOK_TOOL} ${a.event}: ${err instanceof Error ? err.message : String(err)}`);
+      return hookOutput({});
+    }
+  });
+}
+
+const hookOutput = (value: object): CallToolResult => ({ content: [{ type: 'text', text: JSON.stringify(value) }] });
