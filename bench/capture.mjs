@@ -107,7 +107,7 @@ function seenIds(dbFile, ids) {
 
 export async function benchCapture({ pairs = 3, calls = 60 } = {}) {
   if (!fs.existsSync(CLAUDE_BIN)) return { name: 'capture', skipped: 'Claude Code CLI not installed: run `npm run e2e:install`' };
-  log(`capture: ${pairs} interleaved pairs of a ${calls}-tool-call claude -p session, with the plugin (http hooks) vs without`);
+  log(`capture: ${pairs} interleaved rounds of a ${calls}-tool-call claude -p session: with the plugin, without it, and with the plugin's MCP server only`);
   const { startScriptedClaude } = await loadFake();
   const fake = await startScriptedClaude([{ text: 'warm-up' }], { sideText: '<skip/>' });
   // The worker: its memory agent answers from the same fake (side requests), so it works during the run.
@@ -163,14 +163,27 @@ export async function benchCapture({ pairs = 3, calls = 60 } = {}) {
     fs.writeFileSync(f, JSON.stringify(h));
   }
 
-  const session = async (withPlugin) => {
+  // The floor arm: the same plugin with its MCP server and no hook at all — what any plugin with an
+  // MCP server costs here (`claude -p` waits for it to connect, and stops it at the end).
+  const floorConfig = path.join(tempDir('cm-bench-floor-'), '.claude');
+  const floorPlugin = path.join(path.dirname(floorConfig), 'plugin');
+  fs.cpSync(pluginDir, floorPlugin, { recursive: true });
+  fs.writeFileSync(path.join(floorPlugin, 'hooks', 'hooks.json'), '{"hooks":{}}');
+  fs.mkdirSync(floorConfig, { recursive: true });
+  fs.writeFileSync(
+    path.join(floorConfig, 'settings.json'),
+    JSON.stringify({ extraKnownMarketplaces: { 'claude-mem-local': { source: { source: 'directory', path: floorPlugin } } }, enabledPlugins: { 'claude-mem@claude-mem-local': true } }),
+  );
+  const configs = { with: withConfig, floor: floorConfig };
+
+  const session = async (arm) => {
     const project = makeProject();
     fake.reset(script(project, calls));
     const before = fake.requests.length;
-    const env = withPlugin ? claudeEnv(withConfig, fake.url, memEnv) : claudeEnv(withoutConfig, fake.url, {});
+    const env = arm === 'without' ? claudeEnv(withoutConfig, fake.url, {}) : claudeEnv(configs[arm], fake.url, memEnv);
     const ms = await runClaude(project, env);
     const ids = toolIds(fake.requests.slice(before));
-    if (withPlugin) await settle(ids);
+    if (arm === 'with') await settle(ids);
     return { ms, ids };
   };
   // Each session starts on an idle worker: the previous plugin session's events (hooks or
@@ -190,24 +203,23 @@ export async function benchCapture({ pairs = 3, calls = 60 } = {}) {
     }
   };
 
-  const withMs = [];
-  const withoutMs = [];
+  const ms = { with: [], without: [], floor: [] };
   const ratios = [];
+  const floorRatios = [];
   let captured = 0;
   let expected = 0;
   try {
     // Warm-up: page cache, the CLI's first start, the worker's first session.
-    await session(true);
-    await session(false);
+    for (const arm of ['with', 'without', 'floor']) await session(arm);
+    const orders = [['with', 'without', 'floor'], ['without', 'floor', 'with'], ['floor', 'with', 'without']];
     for (let i = 0; i < pairs; i++) {
-      const order = i % 2 === 0 ? [true, false] : [false, true];
       const r = {};
-      for (const w of order) r[w] = await session(w);
-      withMs.push(r[true].ms);
-      withoutMs.push(r[false].ms);
-      ratios.push(r[true].ms / r[false].ms);
-      // Coverage of this pair's plugin session, after the Stop/SessionEnd catch-up had its moment.
-      const ids = r[true].ids;
+      for (const arm of orders[i % 3]) r[arm] = await session(arm);
+      for (const arm of Object.keys(ms)) ms[arm].push(r[arm].ms);
+      ratios.push(r.with.ms / r.without.ms);
+      floorRatios.push(r.floor.ms / r.without.ms);
+      // Coverage of this round's plugin session, after the Stop/SessionEnd catch-up had its moment.
+      const ids = r.with.ids;
       let got = 0;
       for (let t = 0; t < 50; t++) {
         got = seenIds(worker.dbFile, ids);
@@ -216,7 +228,7 @@ export async function benchCapture({ pairs = 3, calls = 60 } = {}) {
       }
       captured += got;
       expected += ids.length;
-      log(`capture: pair ${i + 1}: with ${round(r[true].ms, 0)} ms, without ${round(r[false].ms, 0)} ms, ratio ${round(r[true].ms / r[false].ms, 3)}, captured ${got}/${ids.length}`);
+      log(`capture: round ${i + 1}: with ${round(r.with.ms, 0)} ms, without ${round(r.without.ms, 0)} ms, MCP server only ${round(r.floor.ms, 0)} ms; ratio ${round(r.with.ms / r.without.ms, 3)}, captured ${got}/${ids.length}`);
     }
   } finally {
     await worker.stop();
@@ -230,9 +242,12 @@ export async function benchCapture({ pairs = 3, calls = 60 } = {}) {
     ...(variant ? { variant } : {}),
     calls,
     pairs,
-    withPluginMs: { p50: median(withMs), all: withMs.map((x) => round(x, 0)) },
-    withoutPluginMs: { p50: median(withoutMs), all: withoutMs.map((x) => round(x, 0)) },
+    withPluginMs: { p50: median(ms.with), all: ms.with.map((x) => round(x, 0)) },
+    withoutPluginMs: { p50: median(ms.without), all: ms.without.map((x) => round(x, 0)) },
+    mcpServerOnlyMs: { p50: median(ms.floor), all: ms.floor.map((x) => round(x, 0)) },
     ratio: round(ratio, 3),
+    /** The plugin's MCP server alone (no hooks) against no plugin: the floor under the ratio. */
+    floorRatio: round(median(floorRatios), 3),
     coverage: round(coverage, 4),
     target: { ratio: 1.1, coverage: 1 },
     meets: ratio <= 1.1 && coverage === 1,

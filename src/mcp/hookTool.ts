@@ -30,11 +30,11 @@ const REQUEST_TIMEOUT_MS = 3000;
 /** How long a session's first prompt waits for the worker that SessionStart starts in the background. */
 const FIRST_PROMPT_WAIT_MS = 4000;
 
+const RETRY_MS = 100;
+
 export interface HookToolDeps {
   worker: ProvenConnection;
   log: (message: string) => void;
-  /** Between attempts while the first prompt waits for the worker (tests shorten it). */
-  retryMs?: number;
 }
 
 export function registerHookTool(server: McpServer, deps: HookToolDeps): void {
@@ -63,7 +63,7 @@ export function registerHookTool(server: McpServer, deps: HookToolDeps): void {
         return await ask(a);
       } catch (err) {
         if (!(err instanceof WorkerUnreachableError) || Date.now() >= until) throw err;
-        await new Promise((r) => setTimeout(r, deps.retryMs ?? 100));
+        await new Promise((r) => setTimeout(r, RETRY_MS));
       }
     }
   };
