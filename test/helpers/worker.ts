@@ -83,7 +83,7 @@ export interface StartWorkerOptions {
   dotenv?: string;
 }
 
-export async function startWorker(opts: StartWorkerOptions = {}): Promise<WorkerHandle> {
+export async function startWorker(opts: StartWorkerOptions = {}, attempt = 1): Promise<WorkerHandle> {
   const dataDir = opts.dataDir ?? tempDir();
   const port = opts.port ?? (await freePort());
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -95,10 +95,15 @@ export async function startWorker(opts: StartWorkerOptions = {}): Promise<Worker
   proc.stdout!.on('data', (d) => (out += d));
   proc.stderr!.on('data', (d) => (out += d));
   const url = `http://127.0.0.1:${port}`;
+  // A worker that exits while we wait will never answer: stop waiting at once.
+  const gone = new Promise<never>((_, reject) => proc.once('exit', (code) => reject(new Error(`worker exited (${code}) before it was healthy`))));
+  gone.catch(() => undefined);
   try {
-    await waitForHealth(url);
+    await Promise.race([waitForHealth(url), gone]);
   } catch (err) {
     proc.kill('SIGKILL');
+    // The port freePort() picked was taken by a parallel test in between: pick another.
+    if (!opts.port && attempt < 3 && /already in use/.test(out)) return startWorker(opts, attempt + 1);
     throw new Error(`${(err as Error).message}\n${out}`);
   }
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authedFetch, freePort, runHook, startWorker, tempDir, testEnv, type HookRun, type WorkerHandle } from '../helpers/worker.js';
+import { authedFetch, freePort, runHook, startWorker, tempDir, testEnv, waitFor, type HookRun, type WorkerHandle } from '../helpers/worker.js';
 
 const FAKE_KEY = 'sk-ant-api03-' + 'Zq7'.repeat(30) + '-AbC9xYz_w0';
 const PRIVATE_WORDS = 'hunter2-the-private-passphrase';
@@ -61,12 +61,16 @@ const tool = (session: string, id: string, response: unknown, cwd?: string) => (
 const stop = (session: string, cwd?: string) => ({ ...base(session, cwd), hook_event_name: 'Stop', last_assistant_message: 'Done.' });
 
 describe('privacy at capture', () => {
-  it('<private> text in a prompt is never stored', () => {
+  it('<private> text in a prompt is never stored', async () => {
     hook('user-prompt-submit', prompt('s-priv', `Fix the login bug. <private>${PRIVATE_WORDS}</private> Thanks`));
-    const rows = query<{ prompt_text: string }>(
-      'SELECT p.prompt_text FROM user_prompts p JOIN sessions s ON s.id = p.session_id WHERE s.content_session_id = ?',
-      's-priv',
-    );
+    // The hook route answers first and stores right after (docs/capture.md): wait for the row.
+    const rows = (await waitFor(() => {
+      const r = query<{ prompt_text: string }>(
+        'SELECT p.prompt_text FROM user_prompts p JOIN sessions s ON s.id = p.session_id WHERE s.content_session_id = ?',
+        's-priv',
+      );
+      return r.length ? r : undefined;
+    }, 5000, 'the prompt to be stored'))!;
     expect(rows).toHaveLength(1);
     expect(rows[0].prompt_text).toContain('Fix the login bug.');
     expect(rows[0].prompt_text).toContain('Thanks');
