@@ -1,11 +1,12 @@
 // The memory a hook adds, served to Claude Code's `mcp_tool` hooks by the plugin's MCP server: the
 // process is already running for the session, so UserPromptSubmit and PreToolUse(Read) cost an
 // RPC instead of a Node process each. The token goes only over a connection on which the worker
-// proved it holds it (api/provenConnection.ts). Read-only on purpose: the model can call this tool
-// too, so it records nothing (the http hooks record the same events) and answers only what search
-// would.
+// proved it holds it (api/provenConnection.ts). It is left out of tools/list, so the model neither
+// sees nor calls it; still read-only, as anything an MCP client can call: it records nothing (the
+// http hooks record the same events) and answers only what search would.
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { CallToolResult, JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { ProvenConnection } from '../api/provenConnection.js';
 import { WorkerImpostorError, WorkerUnreachableError } from '../api/workerClient.js';
@@ -23,8 +24,7 @@ const hookShape = {
 };
 type HookArgs = z.infer<z.ZodObject<typeof hookShape>>;
 
-const DESCRIPTION =
-  "Called by claude-mem's own hooks, not needed by you: the memory a prompt or a file Read brings back, as hook output JSON. To look something up, use search.";
+const DESCRIPTION = "For claude-mem's hooks: the memory a prompt or a file Read brings back, as hook output JSON.";
 
 const REQUEST_TIMEOUT_MS = 3000;
 /** How long a session's first prompt waits for the worker that SessionStart starts in the background. */
@@ -85,3 +85,19 @@ export function registerHookTool(server: McpServer, deps: HookToolDeps): void {
 }
 
 const hookOutput = (value: object): CallToolResult => ({ content: [{ type: 'text', text: JSON.stringify(value) }] });
+
+/**
+ * Claude Code's mcp_tool hooks call a tool by name whether or not tools/list shows it (verified on
+ * 2.1.332: an unlisted tool's answer reached the model), so hook_context is taken out of the list
+ * on its way out: no tokens for it in every request, and nothing for the model to call.
+ */
+export function unlistHookTool(transport: Transport): void {
+  const send = transport.send.bind(transport);
+  transport.send = (message, options) => send(withoutHookTool(message), options);
+}
+
+function withoutHookTool(message: JSONRPCMessage): JSONRPCMessage {
+  const result = (message as { result?: { tools?: unknown } }).result;
+  if (!result || !Array.isArray(result.tools)) return message;
+  return { ...message, result: { ...result, tools: result.tools.filter((t: { name?: unknown }) => t?.name !== HOOK_TOOL) } } as JSONRPCMessage;
+}

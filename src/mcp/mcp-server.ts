@@ -15,7 +15,7 @@ import { DATE_BOUND_HELP, parseDateBound } from '../lib/dateRange.js';
 import { OBSERVATION_TYPES, type ForgetReceipt, type Observation, type PromptRow, type Summary, type TimelineItem } from '../api/types.js';
 import { createWorkerClient, WorkerHttpError, WorkerUnreachableError, type WorkerClient } from '../api/workerClient.js';
 import { provenConnection, type ProvenConnection } from '../api/provenConnection.js';
-import { registerHookTool } from './hookTool.js';
+import { registerHookTool, unlistHookTool } from './hookTool.js';
 
 const SERVER_NAME = 'claude-mem';
 const START_HINT = 'Start it with `claude-mem worker start` (or `npm run worker:start` in the claude-mem checkout).';
@@ -440,7 +440,9 @@ export async function main(): Promise<void> {
   const client = createWorkerClient(workerAddress());
   const hookConnection = provenConnection(client.baseUrl);
   const server = createMcpServer({ client, startWorker: makeWorkerStarter(client), version: packageVersion(), hookConnection });
-  await server.connect(new StdioServerTransport());
+  const transport = new StdioServerTransport();
+  unlistHookTool(transport);
+  await server.connect(transport);
   // The session's first prompt asks at once; prove the worker before it does.
   hookConnection.warm();
   logInfo(`ready; worker at ${client.baseUrl}`);
