@@ -10,6 +10,7 @@ import type { CallToolResult, JSONRPCMessage } from '@modelcontextprotocol/sdk/t
 import { z } from 'zod';
 import type { ProvenConnection } from '../api/provenConnection.js';
 import { WorkerImpostorError, WorkerUnreachableError } from '../api/workerClient.js';
+import { recordedWorker } from '../worker/lock.js';
 
 export const HOOK_TOOL = 'hook_context';
 
@@ -30,6 +31,8 @@ const REQUEST_TIMEOUT_MS = 3000;
 /** How long a session's first prompt waits for the worker that SessionStart starts in the background. */
 const FIRST_PROMPT_WAIT_MS = 4000;
 
+/** How long the first prompt waits before it needs a starting worker (its lock) to keep waiting. */
+const SPAWN_GRACE_MS = 2000;
 const RETRY_MS = 100;
 
 export interface HookToolDeps {
@@ -55,14 +58,20 @@ export function registerHookTool(server: McpServer, deps: HookToolDeps): void {
           { session_id: a.session_id, cwd: a.cwd, tool_name: a.tool_name ?? '', tool_input: { file_path: a.file_path ?? '' } },
           REQUEST_TIMEOUT_MS,
         );
-  // Only a session's first prompt waits for the worker: later hooks of a stopped worker answer at once.
+  // Only a session's first prompt waits for the worker, and only while one may be coming up: for
+  // 2 s (SessionStart may not have spawned it yet, and a worker takes its lock ~0.7 s after its
+  // spawn), then while a worker process of ours holds the lock. A worker that failed to start costs
+  // the prompt 2 s, not 4; later hooks of a stopped worker answer at once.
   const askWaiting = async (a: HookArgs) => {
-    const until = a.event === 'UserPromptSubmit' && !answered.has(a.session_id) ? Date.now() + FIRST_PROMPT_WAIT_MS : 0;
+    const first = a.event === 'UserPromptSubmit' && !answered.has(a.session_id);
+    const t0 = Date.now();
     for (;;) {
       try {
         return await ask(a);
       } catch (err) {
-        if (!(err instanceof WorkerUnreachableError) || Date.now() >= until) throw err;
+        const elapsed = Date.now() - t0;
+        const mayCome = first && elapsed < FIRST_PROMPT_WAIT_MS && (elapsed < SPAWN_GRACE_MS || recordedWorker() !== null);
+        if (!(err instanceof WorkerUnreachableError) || !mayCome) throw err;
         await new Promise((r) => setTimeout(r, RETRY_MS));
       }
     }

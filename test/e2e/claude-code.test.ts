@@ -369,7 +369,7 @@ describe.skipIf(!CAN_RUN)('real Claude Code CLI end to end', () => {
       // The plugin's MCP server is offered, and its search answers from memory. The tool the
       // mcp_tool hooks call is not offered to the model.
       expect(toolNames(reqs[0])).toContain(MCP_SEARCH);
-      expect(toolNames(reqs[0]).filter((n) => n.includes('hook_context'))).toEqual([]);
+      expect(toolNames(reqs[0]).filter((n) => n?.includes('hook_context'))).toEqual([]);
       const afterSearch = sinceLastAssistant(reqs[1]);
       expect(afterSearch).toContain('tool_result');
       expect(afterSearch).toContain('E2E Bash failed cat missing-zebra.txt');
