@@ -2,7 +2,9 @@
 // sends one tiny request from this process, through the same factory and isolated environment the
 // worker uses, and prints what came back verbatim: a wrong key or an unreachable gateway shows here
 // even while the worker looks fine.
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
 import { buildIsolatedEnv, describeCredentialSources } from '../config/EnvManager.js';
 import { dataDir, envFilePath, settingsPath } from '../config/paths.js';
 import { getBool, getInt, loadSettings, type Settings } from '../config/SettingsManager.js';
@@ -55,6 +57,34 @@ export async function probeProvider(settings: Settings, timeoutMs = PROBE_TIMEOU
   } catch (err) {
     return { ok: false, info, message: err instanceof Error ? err.message : String(err), ms: Date.now() - started };
   }
+}
+
+/** Starts the MCP server as Claude Code does (stdio) and waits for its answer to `initialize`. */
+export function probeMcpServer(script: string, timeoutMs = 10_000): Promise<{ ok: true; ms: number } | { ok: false; script: string; message: string }> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [script], { stdio: ['pipe', 'pipe', 'pipe'], env: process.env });
+    let out = '';
+    let err = '';
+    let done = false;
+    const finish = (r: { ok: true; ms: number } | { ok: false; script: string; message: string }) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      child.kill();
+      resolve(r);
+    };
+    const timer = setTimeout(() => finish({ ok: false, script, message: `no answer within ${timeoutMs / 1000} s` }), timeoutMs);
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('"id":1') && out.includes('"result"')) finish({ ok: true, ms: Date.now() - started });
+    });
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', (e) => finish({ ok: false, script, message: e.message }));
+    child.on('exit', (code) => finish({ ok: false, script, message: `it exited (${code})${err.trim() ? `: ${err.trim().split('\n').slice(-3).join(' | ')}` : ''}` }));
+    child.stdin.on('error', () => undefined);
+    child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'claude-mem-doctor', version: '0' } } })}\n`);
+  });
 }
 
 export async function runDoctor(opts: {
@@ -136,8 +166,11 @@ export async function runDoctor(opts: {
   // The lock and pid files: who holds them, and whether a stale one names a stranger.
   for (const l of inspectWorkerLock(h)) line(l.good, l.text);
 
-  // The lock and pid files: who holds them, and whether a stale one names a stranger.
-  for (const l of inspectWorkerLock(h)) line(l.good, l.text);
+  // Claude Code starts the MCP server for every session; on current releases it also answers the
+  // hooks that bring memory back (context, recall, file context), so it must start cleanly.
+  const mcp = await probeMcpServer(path.join(opts.pluginRoot, 'dist', 'mcp', 'mcp-server.js'));
+  if (mcp.ok) line(true, `MCP server answered initialize in ${mcp.ms} ms`);
+  else line(false, `MCP server ${mcp.script} did not answer initialize: ${mcp.message} — without it Claude Code has no search tools, and no context, recall or file context on 2.1.118+`);
 
   line(
     opts.installed.installed,

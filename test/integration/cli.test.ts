@@ -237,6 +237,8 @@ describe('doctor', () => {
       expect(up.stdout).toMatch(/✔ \.env .* mode 600/);
       expect(up.stdout).toContain(`✔ provider claude · model claude-haiku-4-5-20251001 · ${gateway.url}/gw answered in `);
       expect(up.stdout).toMatch(/answered in \d+ ms: "ok"/);
+      // The MCP server, started as Claude Code starts it (it also answers the memory hooks).
+      expect(up.stdout).toMatch(/✔ MCP server answered initialize in \d+ ms/);
       const sent = gateway.messageRequests();
       expect(sent).toHaveLength(1);
       expect(sent[0].path).toBe('/gw/v1/messages');
@@ -248,6 +250,17 @@ describe('doctor', () => {
       await gateway.close();
     }
   }, 60_000);
+
+  it('an MCP server that cannot start is named, with what it said and what is lost', async () => {
+    const { probeMcpServer } = await import('../../src/cli/doctor.js');
+    const broken = path.join(tempDir('cm-cli-mcp-'), 'mcp-server.js');
+    fs.writeFileSync(broken, "console.error('cannot find module @modelcontextprotocol/sdk'); process.exit(3);\n");
+    const r = await probeMcpServer(broken);
+    expect(r).toEqual({ ok: false, script: broken, message: 'it exited (3): cannot find module @modelcontextprotocol/sdk' });
+    const silent = path.join(path.dirname(broken), 'silent.js');
+    fs.writeFileSync(silent, 'setInterval(() => {}, 1000);\n');
+    expect(await probeMcpServer(silent, 500)).toEqual({ ok: false, script: silent, message: 'no answer within 0.5 s' });
+  });
 
   it('a fake key aimed at an unreachable host fails the provider check with the verbatim error', async () => {
     const dataDir = tempDir('cm-cli-doc-');
