@@ -122,45 +122,30 @@ export async function benchCapture({ pairs = 3, calls = 60 } = {}) {
   const mode = /Hooks: (\w+)/.exec(install.stdout)?.[1] ?? '?';
   const variant = process.env.CAPTURE_VARIANT ?? '';
   const pluginDir = path.join(worker.dataDir, 'plugin');
+  const hooksFile = path.join(pluginDir, 'hooks', 'hooks.json');
+  /** Rewrites the generated hooks.json: `edit` changes its `hooks` object in place. */
+  const editHooks = (edit) => {
+    const h = JSON.parse(fs.readFileSync(hooksFile, 'utf8'));
+    edit(h.hooks);
+    fs.writeFileSync(hooksFile, JSON.stringify(h));
+  };
   if (variant.includes('null-server')) {
     const http = await import('node:http');
     const srv = http.createServer((req, res) => { req.resume(); req.on('end', () => { res.writeHead(200, { 'content-type': 'application/json' }); res.end('{}'); }); });
     await new Promise((r) => srv.listen(0, '127.0.0.1', r));
     srv.unref();
-    const f = path.join(pluginDir, 'hooks', 'hooks.json');
-    fs.writeFileSync(f, fs.readFileSync(f, 'utf8').replaceAll(`127.0.0.1:${worker.port}`, `127.0.0.1:${srv.address().port}`));
+    fs.writeFileSync(hooksFile, fs.readFileSync(hooksFile, 'utf8').replaceAll(`127.0.0.1:${worker.port}`, `127.0.0.1:${srv.address().port}`));
   }
-  if (variant.includes('no-post')) {
-    const f = path.join(pluginDir, 'hooks', 'hooks.json');
-    const h = JSON.parse(fs.readFileSync(f, 'utf8'));
-    delete h.hooks.PostToolUse;
-    delete h.hooks.PostToolUseFailure;
-    fs.writeFileSync(f, JSON.stringify(h));
-  }
+  if (variant.includes('no-post')) editHooks((h) => { delete h.PostToolUse; delete h.PostToolUseFailure; });
   if (variant.includes('no-timeout')) {
-    const f = path.join(pluginDir, 'hooks', 'hooks.json');
-    const h = JSON.parse(fs.readFileSync(f, 'utf8'));
-    for (const groups of Object.values(h.hooks)) for (const g of groups) for (const e of g.hooks) if (e.type === 'http') delete e.timeout;
-    fs.writeFileSync(f, JSON.stringify(h));
+    editHooks((h) => { for (const groups of Object.values(h)) for (const g of groups) for (const e of g.hooks) if (e.type === 'http') delete e.timeout; });
   }
-  if (variant.includes('no-hooks')) {
-    // The floor: the plugin and its MCP server, no hook at all.
-    fs.writeFileSync(path.join(pluginDir, 'hooks', 'hooks.json'), '{"hooks":{}}');
-  }
+  // The floor: the plugin and its MCP server, no hook at all.
+  if (variant.includes('no-hooks')) fs.writeFileSync(hooksFile, '{"hooks":{}}');
   if (variant.includes('no-mcp')) fs.writeFileSync(path.join(pluginDir, '.mcp.json'), '{"mcpServers":{}}');
-  if (variant.includes('no-pre')) {
-    const f = path.join(pluginDir, 'hooks', 'hooks.json');
-    const h = JSON.parse(fs.readFileSync(f, 'utf8'));
-    delete h.hooks.PreToolUse;
-    fs.writeFileSync(f, JSON.stringify(h));
-  }
+  if (variant.includes('no-pre')) editHooks((h) => delete h.PreToolUse);
   if (variant.includes('no-http') || variant.includes('no-start')) {
-    const f = path.join(pluginDir, 'hooks', 'hooks.json');
-    const h = JSON.parse(fs.readFileSync(f, 'utf8'));
-    for (const k of Object.keys(h.hooks)) {
-      if (k === 'SessionStart' ? variant.includes('no-start') : variant.includes('no-http')) delete h.hooks[k];
-    }
-    fs.writeFileSync(f, JSON.stringify(h));
+    editHooks((h) => { for (const k of Object.keys(h)) if (k === 'SessionStart' ? variant.includes('no-start') : variant.includes('no-http')) delete h[k]; });
   }
 
   // The floor arm: the same plugin with its MCP server and no hook at all — what any plugin with an

@@ -5,7 +5,7 @@
 // node:http, not fetch: loading undici costs ~40 ms, on the first prompt of every session.
 import http from 'node:http';
 import type { Socket } from 'node:net';
-import { newNonce, readWorkerToken, verifyProof } from '../config/workerToken.js';
+import { newNonce, PROVE_PATH, provesToken, readWorkerToken } from '../config/workerToken.js';
 import { WorkerImpostorError, WorkerUnreachableError } from './workerClient.js';
 
 export interface ProvenConnection {
@@ -57,14 +57,8 @@ export function provenConnection(baseUrl: string): ProvenConnection {
 
   const prove = async (token: string, timeoutMs: number) => {
     const nonce = newNonce();
-    const r = await send('POST', '/api/auth/prove', { nonce }, timeoutMs);
-    let proof: unknown;
-    try {
-      proof = (JSON.parse(r.text) as { proof?: unknown }).proof;
-    } catch {
-      /* not our worker */
-    }
-    if (r.status !== 200 || !verifyProof(token, nonce, proof)) throw new WorkerImpostorError(baseUrl);
+    const r = await send('POST', PROVE_PATH, { nonce }, timeoutMs);
+    if (!provesToken(token, nonce, r.status, r.text)) throw new WorkerImpostorError(baseUrl);
     proven.add(r.socket);
   };
 

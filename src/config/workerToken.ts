@@ -44,6 +44,22 @@ export function verifyProof(token: string, nonce: string, proof: unknown): boole
   return typeof proof === 'string' && safeEqual(proof, proveToken(token, nonce));
 }
 
+/** Where a listener is challenged to prove it holds the token (a POST of `{ nonce }`). */
+export const PROVE_PATH = '/api/auth/prove';
+
+/**
+ * Whether a listener's answer to the challenge `nonce` proves it holds `token`. Each client sends the
+ * challenge over its own transport (fetch, a hook's node:http, the MCP server's kept-alive socket).
+ */
+export function provesToken(token: string, nonce: string, status: number, text: string): boolean {
+  if (status !== 200) return false;
+  try {
+    return verifyProof(token, nonce, (JSON.parse(text) as { proof?: unknown }).proof);
+  } catch {
+    return false;
+  }
+}
+
 /** A fresh nonce for a challenge. */
 export function newNonce(): string {
   return randomBytes(32).toString('hex');
@@ -135,19 +151,14 @@ export async function challengeWorker(baseUrl: string, token: string, timeoutMs 
   const nonce = newNonce();
   let res: Response;
   try {
-    res = await fetch(`${baseUrl}/api/auth/prove`, {
+    res = await fetch(`${baseUrl}${PROVE_PATH}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ nonce }),
       signal: AbortSignal.timeout(timeoutMs),
     });
+    return provesToken(token, nonce, res.status, await res.text()) ? 'verified' : 'impostor';
   } catch {
     return 'unreachable';
-  }
-  try {
-    const body = (await res.json()) as { proof?: unknown };
-    return res.ok && verifyProof(token, nonce, body.proof) ? 'verified' : 'impostor';
-  } catch {
-    return 'impostor';
   }
 }

@@ -44,12 +44,13 @@ export function registerHookTool(server: McpServer, deps: HookToolDeps): void {
   // Sessions this Claude Code process has answered a prompt for: the first one also brings the
   // project's context (SessionStart(startup) does not wait for it). /clear starts a new id.
   const answered = new Set<string>();
-  const ask = (a: HookArgs) =>
+  // `first`: the session's first prompt here, which also asks for the project's context.
+  const ask = (a: HookArgs, first: boolean) =>
     a.event === 'UserPromptSubmit'
       ? deps.worker.request(
           'POST',
           '/api/hooks/UserPromptSubmit/answer',
-          { session_id: a.session_id, cwd: a.cwd, prompt: a.prompt ?? '', start_context: !answered.has(a.session_id) },
+          { session_id: a.session_id, cwd: a.cwd, prompt: a.prompt ?? '', start_context: first },
           REQUEST_TIMEOUT_MS,
         )
       : deps.worker.request(
@@ -62,12 +63,11 @@ export function registerHookTool(server: McpServer, deps: HookToolDeps): void {
   // 2 s (SessionStart may not have spawned it yet, and a worker takes its lock ~0.7 s after its
   // spawn), then while a worker process of ours holds the lock. A worker that failed to start costs
   // the prompt 2 s, not 4; later hooks of a stopped worker answer at once.
-  const askWaiting = async (a: HookArgs) => {
-    const first = a.event === 'UserPromptSubmit' && !answered.has(a.session_id);
+  const askWaiting = async (a: HookArgs, first: boolean) => {
     const t0 = Date.now();
     for (;;) {
       try {
-        return await ask(a);
+        return await ask(a, first);
       } catch (err) {
         const elapsed = Date.now() - t0;
         const mayCome = first && elapsed < FIRST_PROMPT_WAIT_MS && (elapsed < SPAWN_GRACE_MS || recordedWorker() !== null);
@@ -78,10 +78,11 @@ export function registerHookTool(server: McpServer, deps: HookToolDeps): void {
   };
 
   server.registerTool(HOOK_TOOL, { title: 'Memory for a hook', description: DESCRIPTION, inputSchema: hookShape }, async (a) => {
+    const first = a.event === 'UserPromptSubmit' && !answered.has(a.session_id);
     try {
-      const res = await askWaiting(a);
+      const res = await askWaiting(a, first);
       if (res.status !== 200) throw new Error(`the worker answered ${res.status}: ${res.text.slice(0, 300)}`);
-      if (a.event === 'UserPromptSubmit') answered.add(a.session_id);
+      if (first) answered.add(a.session_id);
       const hso = (JSON.parse(res.text) as { hookSpecificOutput?: unknown }).hookSpecificOutput;
       return hookOutput(hso ? { hookSpecificOutput: hso } : {});
     } catch (err) {

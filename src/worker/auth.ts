@@ -21,7 +21,7 @@ import { Hono } from 'hono';
 import { dataDir } from '../config/paths.js';
 import { writeFileAtomic } from '../lib/fsutil.js';
 import { createLogger } from '../config/logger.js';
-import { challengeWorker, ensureWorkerToken, proveToken, readWorkerToken, safeEqual, workerTokenPath } from '../config/workerToken.js';
+import { challengeWorker, ensureWorkerToken, PROVE_PATH, proveToken, readWorkerToken, safeEqual, workerTokenPath } from '../config/workerToken.js';
 
 export {
   deriveHookCredential,
@@ -76,7 +76,7 @@ export function isHookRoute(method: string, p: string): boolean {
 export function isPublicRoute(method: string, p: string): boolean {
   const m = method.toUpperCase();
   if (m === 'GET' && (p === '/api/health' || p === '/auth/login')) return true;
-  if (m === 'POST' && p === '/api/auth/prove') return true;
+  if (m === 'POST' && p === PROVE_PATH) return true;
   return (m === 'GET' || m === 'HEAD') && !p.startsWith('/api/') && p !== '/stream' && !p.startsWith('/auth/');
 }
 
@@ -233,7 +233,7 @@ export function authRoutes(state: AuthState): Hono {
   const app = new Hono();
   const log = createLogger('auth');
 
-  app.post('/api/auth/prove', async (c) => {
+  app.post(PROVE_PATH, async (c) => {
     let nonce: unknown;
     try {
       nonce = ((await c.req.json()) as { nonce?: unknown }).nonce;

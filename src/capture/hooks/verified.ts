@@ -2,7 +2,7 @@
 // and the token must never reach a listener that merely holds the port (another user can bind it
 // while the worker is down). So these hooks first ask the listener to prove it holds the token
 // (challenge–response, config/workerToken.ts) and only then send it.
-import { newNonce, readWorkerToken, verifyProof } from '../../config/workerToken.js';
+import { newNonce, PROVE_PATH, provesToken, readWorkerToken } from '../../config/workerToken.js';
 import { request, type WorkerTarget } from './hook-io.js';
 
 /** The challenge of config/workerToken.ts challengeWorker, over node:http like every hook request. */
@@ -11,12 +11,8 @@ export async function verifyTarget(target: WorkerTarget): Promise<'verified' | '
   if (!token) return 'no-token';
   const nonce = newNonce();
   // Rejects with WorkerUnreachable when nothing answers. No credential: the listener may not be ours.
-  const res = await request(target, 'POST', '/api/auth/prove', { nonce }, Math.max(target.timeoutMs, 1000), null);
-  try {
-    return res.status === 200 && verifyProof(token, nonce, (JSON.parse(res.text) as { proof?: unknown }).proof) ? 'verified' : 'impostor';
-  } catch {
-    return 'impostor';
-  }
+  const res = await request(target, 'POST', PROVE_PATH, { nonce }, Math.max(target.timeoutMs, 1000), null);
+  return provesToken(token, nonce, res.status, res.text) ? 'verified' : 'impostor';
 }
 
 export function impostorMessage(target: WorkerTarget, verdict: 'impostor' | 'no-token'): string {

@@ -105,7 +105,6 @@ function orderClause(q: SearchQuery, timeCol: string, hasMatch: boolean): string
 export class SearchIndex {
   private readonly pruner: CommonTermPruner;
 
-
   private vectorRanker: VectorRanker | null = null;
   private readonly rankLimit: number;
   private readonly vectorWeight: number;
